@@ -33,12 +33,10 @@ type lseChainAsm func(dst, src *float32, rows, cols int, carry *float32, chain i
 
 // chainCols512 is the widest softmax or log-softmax row whose max passes
 // chain across calls in the AVX-512 kernels (wider rows come one to a
-// call). Those take the max of the row after next in each exponential pass:
-// at 131072 and 262144 columns that row is 1-2 MiB ahead, its lines leave
-// L2 before its own passes, and a max pass of its own was 1.06-1.15× faster
-// in A/B runs. The AVX2 kernels, one row ahead, chain at every width
-// (0.88-1.0× the time of a max pass of their own at those widths), as does
-// log-sum-exp, which stores nothing.
+// call, with a max pass of their own): chained, the AVX-512 kernels took
+// 1.06-1.07× the time at 262144 columns (0.95-0.99× at 131072) in A/B
+// runs, while the AVX2 kernels took 0.88-1.0× at those widths and chain at
+// every width, as does log-sum-exp, which stores nothing.
 const chainCols512 = 1 << 16
 
 // chainArg is the chain argument of a call: in (1: carry holds the first

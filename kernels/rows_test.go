@@ -445,17 +445,19 @@ func TestLogSumExpRingStops(t *testing.T) {
 	}
 }
 
-// TestChainedRows runs the softmax family on rows long enough that each
-// call of the kernel takes only a few (rowChunk), so that the amd64
-// kernels carry the maxima of the rows after a call's last, taken in its
+// TestChainedRows runs the softmax family on enough rows, or rows long
+// enough, that the kernel is called more than once (rowChunk rows a call,
+// down to one), so that the amd64 kernels carry the maxima of the rows after a call's last, taken in its
 // exponential passes, into the next call: calls with 0, 1 and 2 rows after
-// them, of one row and of several, on both sides of chainCols. Special
+// them, of one row and of several, on both sides of chainCols512 and of
+// aheadCols (gen/avx2rows: the AVX-512 kernels look two rows ahead on rows of
+// up to 1024 columns, one row ahead on wider ones). Special
 // rows (NaN, +Inf, all -Inf, which end a log-sum-exp call early) sit at a
 // call's first and last rows and in between, and in place as well.
 func TestChainedRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 17))
 	nan, inf, ninf := tu.NaN, tu.PosInf, tu.NegInf
-	for _, sh := range [][2]int{{6, 70001}, {10, 40000}, {4, 131073}, {33, 8193}, {9, 65536}, {5, 43691}} {
+	for _, sh := range [][2]int{{6, 70001}, {10, 40000}, {4, 131073}, {33, 8193}, {9, 65536}, {5, 43691}, {300, 1000}, {2100, 64}} {
 		rows, cols := sh[0], sh[1]
 		for v := 0; v < 3; v++ {
 			src := make([]float32, rows*cols)

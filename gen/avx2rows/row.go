@@ -30,7 +30,8 @@ type row struct {
 	prefetchE  bool                      // expPass prefetches the output row's lines (a pass that stores none)
 	expConsts  map[string]reg.VecVirtual // the exponential's other constants, held in registers (AVX-512)
 	ahead2     bool                      // see pipeline
-	next2      reg.VecVirtual            // with ahead2: the max of the row after next
+	next2      reg.VecVirtual            // with ahead2: the max the exponential pass takes
+	ahead      Mem                       // with ahead2: how many rows ahead that max's row is, 1 or 2 (a stack slot)
 }
 
 // newRow loads cols and derives the loop bounds; constsInRegs keeps log2e,
@@ -161,15 +162,25 @@ func (r *row) tailMask() tmask {
 // body the row pointers advance by cols (dst by dstStep elements per row, 0
 // for none).
 //
-// With ahead2 the exponential pass takes the max of the row after next
-// instead (into next2; the second row's max pass runs before the loop), so
-// that no row's exponentials wait on the fold of a max taken in the pass
-// just before: at 128 columns that wait was a tenth of the row's time.
+// With ahead2, on rows of at most aheadCols columns, the exponential pass
+// takes the max of the row after next instead (the second row's max pass
+// runs before the loop), so that no row's exponentials wait on the fold of
+// a max taken in the pass just before: at 128 columns that wait was a
+// tenth of the row's time. The pass leaves the max in next2, and the
+// registers rotate m <- next <- next2 (with one row ahead, m <- next2).
 func (r *row) pipeline(rows Op, dstStep int, body func()) {
 	Comment("software pipeline: the next row's max pass runs inside this row's exponential pass")
 	r.rows = rows
 	if r.ahead2 {
 		r.next2 = vreg()
+		r.ahead = AllocLocal(8)
+		wide := r.label("aheadone")
+		Commentf("ahead: the exponential passes take the max of the row 2 ahead (cols <= %d), else 1 ahead", aheadCols)
+		MOVQ(U32(1), r.ahead)
+		CMPQ(r.cols, U32(aheadCols))
+		JA(LabelRef(wide))
+		MOVQ(U32(2), r.ahead)
+		Label(wide)
 	}
 	if r.chain {
 		r.chainIn()
@@ -190,6 +201,11 @@ func (r *row) pipeline(rows Op, dstStep int, body func()) {
 	VMOVAPS(r.next, r.m)
 	if r.ahead2 {
 		VMOVAPS(r.next2, r.next)
+		two := r.label("twoahead")
+		CMPQ(r.ahead, U8(2))
+		JE(LabelRef(two))
+		VMOVAPS(r.next, r.m)
+		Label(two)
 	}
 	INCQ(r.done)
 	CMPQ(r.done, rows)
@@ -207,8 +223,10 @@ func (r *row) maxPasses() {
 	if !r.ahead2 {
 		return
 	}
-	Comment("ahead2: the second row's max pass (the exponential passes take the row after next)")
+	Comment("two rows ahead: the second row's max pass (the exponential passes take the row after next)")
 	t, skip := GP64(), r.label("onerow")
+	CMPQ(r.ahead, U8(2))
+	JNE(LabelRef(skip))
 	MOVQ(r.done, t)
 	INCQ(t)
 	CMPQ(t, r.lim())
@@ -254,6 +272,13 @@ func (r *row) chainIn() {
 	r.maxPasses()
 	Label(have)
 }
+
+// aheadCols is the widest row whose max the ahead2 kernels take two rows
+// ahead: in A/B runs of the AVX-512 log-sum-exp, two rows ahead took 0.90×
+// the time of one at 256 columns and 0.96× at 1000, one row ahead 0.98× the
+// time of two at 2048 and 8192 columns and 0.93× at 131072 and 262144 (the
+// row after next 1-2 MiB ahead leaves L2 before its own passes).
+const aheadCols = 1024
 
 // lim is the number of rows whose max an exponential pass may take: the
 // limit of a chained pipeline, else the row count.
@@ -507,7 +532,7 @@ func (r *row) expPartial(storeE bool) reg.VecVirtual {
 func (r *row) expAcc(storeE bool, hook func(j int, a at, mask tmask, d reg.VecVirtual)) {
 	Commentf("pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/%d = k mod %d);", w.lanes, nacc())
 	if r.ahead2 {
-		Comment("unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)")
+		Comment("unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)")
 	} else {
 		Comment("unless this is the last row, the next row's max pass runs in step (next = its max + 0)")
 	}
@@ -538,16 +563,20 @@ func (r *row) expAcc(storeE bool, hook func(j int, a at, mask tmask, d reg.VecVi
 	last, done := r.label("explast"), r.label("expfolded")
 	t := GP64()
 	MOVQ(r.done, t)
-	INCQ(t)
 	if r.ahead2 {
+		ADDQ(r.ahead, t)
+	} else {
 		INCQ(t)
 	}
 	CMPQ(t, r.lim())
 	JAE(LabelRef(last))
 	next := GP64()
-	LEAQ(Mem{Base: r.src, Index: r.cols, Scale: 4}, next)
 	if r.ahead2 {
-		LEAQ(Mem{Base: next, Index: r.cols, Scale: 4}, next)
+		MOVQ(r.cols, next)
+		IMULQ(r.ahead, next)
+		LEAQ(Mem{Base: r.src, Index: next, Scale: 4}, next)
+	} else {
+		LEAQ(Mem{Base: r.src, Index: r.cols, Scale: 4}, next)
 	}
 	vm := vreg()
 	VBROADCASTSS(consts.scalar("-inf"), vm)

@@ -296,7 +296,7 @@ GLOBL rowconsts<>(SB), RODATA|NOPTR, $1152
 
 // func SoftmaxAVX512(dst *float32, src *float32, rows int, cols int, carry *float32, chain int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·SoftmaxAVX512(SB), $328-48
+TEXT ·SoftmaxAVX512(SB), $336-48
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -336,53 +336,60 @@ TEXT ·SoftmaxAVX512(SB), $328-48
 	JAE     SoftmaxAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// ahead: the exponential passes take the max of the row 2 ahead (cols <= 1024), else 1 ahead
+	MOVQ $0x00000001, 328(SP)
+	CMPQ BX, $0x00000400
+	JA   SoftmaxAVX512_aheadone_2
+	MOVQ $0x00000002, 328(SP)
+
+SoftmaxAVX512_aheadone_2:
 	MOVQ  chain+40(FP), R9
 	MOVQ  R9, R11
 	SHRQ  $0x01, R11
 	ADDQ  DX, R11
 	TESTQ $0x00000001, R9
-	JZ    SoftmaxAVX512_maxpass_2
+	JZ    SoftmaxAVX512_maxpass_3
 
 	// the first rows' maxima, from the call before (its exponential passes took them)
 	MOVQ         carry+32(FP), R9
 	VBROADCASTSS (R9), Z0
 	VBROADCASTSS 4(R9), Z1
-	JMP          SoftmaxAVX512_havemax_3
+	JMP          SoftmaxAVX512_havemax_4
 
-SoftmaxAVX512_maxpass_2:
+SoftmaxAVX512_maxpass_3:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         R9, R9
 
-SoftmaxAVX512_max32_4:
+SoftmaxAVX512_max32_5:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX512_maxv_5
+	JAE     SoftmaxAVX512_maxv_6
 	VMOVUPS (CX)(R9*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	VMOVUPS 64(CX)(R9*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX512_max32_4
+	JMP     SoftmaxAVX512_max32_5
 
-SoftmaxAVX512_maxv_5:
+SoftmaxAVX512_maxv_6:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX512_maxtail_6
+	JAE     SoftmaxAVX512_maxtail_7
 	VMOVUPS (CX)(R9*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, R9
-	JMP     SoftmaxAVX512_maxv_5
+	JMP     SoftmaxAVX512_maxv_6
 
-SoftmaxAVX512_maxtail_6:
+SoftmaxAVX512_maxtail_7:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX512_maxfold_7
+	JE           SoftmaxAVX512_maxfold_8
 	LEAQ         rowconsts<>+64(SB), R12
 	KMOVW        (R12)(R8*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (CX)(R9*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-SoftmaxAVX512_maxfold_7:
+SoftmaxAVX512_maxfold_8:
 	VMAXPS        Z13, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VMAXPS        Y13, Y0, Y0
@@ -396,11 +403,13 @@ SoftmaxAVX512_maxfold_7:
 	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
-	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	// two rows ahead: the second row's max pass (the exponential passes take the row after next)
+	CMPQ 328(SP), $0x02
+	JNE  SoftmaxAVX512_onerow_9
 	MOVQ R10, R9
 	INCQ R9
 	CMPQ R9, R11
-	JAE  SoftmaxAVX512_onerow_8
+	JAE  SoftmaxAVX512_onerow_9
 	LEAQ (CX)(BX*4), R12
 
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -408,34 +417,34 @@ SoftmaxAVX512_maxfold_7:
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         R9, R9
 
-SoftmaxAVX512_max32_9:
+SoftmaxAVX512_max32_10:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX512_maxv_10
+	JAE     SoftmaxAVX512_maxv_11
 	VMOVUPS (R12)(R9*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	VMOVUPS 64(R12)(R9*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX512_max32_9
+	JMP     SoftmaxAVX512_max32_10
 
-SoftmaxAVX512_maxv_10:
+SoftmaxAVX512_maxv_11:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX512_maxtail_11
+	JAE     SoftmaxAVX512_maxtail_12
 	VMOVUPS (R12)(R9*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	ADDQ    $0x10, R9
-	JMP     SoftmaxAVX512_maxv_10
+	JMP     SoftmaxAVX512_maxv_11
 
-SoftmaxAVX512_maxtail_11:
+SoftmaxAVX512_maxtail_12:
 	CMPQ         R8, $0x00
-	JE           SoftmaxAVX512_maxfold_12
+	JE           SoftmaxAVX512_maxfold_13
 	LEAQ         rowconsts<>+64(SB), R13
 	KMOVW        (R13)(R8*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R12)(R9*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-SoftmaxAVX512_maxfold_12:
+SoftmaxAVX512_maxfold_13:
 	VMAXPS        Z13, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y13
 	VMAXPS        Y13, Y1, Y1
@@ -449,29 +458,29 @@ SoftmaxAVX512_maxfold_12:
 	VADDSS        X13, X1, X1
 	VBROADCASTSS  X1, Z1
 
-SoftmaxAVX512_onerow_8:
-SoftmaxAVX512_havemax_3:
+SoftmaxAVX512_onerow_9:
+SoftmaxAVX512_havemax_4:
 SoftmaxAVX512_row:
 	CMPQ BX, $0x00000100
-	JA   SoftmaxAVX512_direct_13
+	JA   SoftmaxAVX512_direct_14
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         R10, R9
-	INCQ         R9
-	INCQ         R9
+	ADDQ         328(SP), R9
 	CMPQ         R9, R11
-	JAE          SoftmaxAVX512_explast_15
-	LEAQ         (CX)(BX*4), R12
-	LEAQ         (R12)(BX*4), R12
+	JAE          SoftmaxAVX512_explast_16
+	MOVQ         BX, R12
+	IMULQ        328(SP), R12
+	LEAQ         (CX)(R12*4), R12
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
-SoftmaxAVX512_exp32_17:
+SoftmaxAVX512_exp32_18:
 	CMPQ          R9, SI
-	JAE           SoftmaxAVX512_exprest_18
+	JAE           SoftmaxAVX512_exprest_19
 	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
@@ -513,12 +522,12 @@ SoftmaxAVX512_exp32_17:
 	VMOVUPS       Z17, 64(AX)(R9*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           SoftmaxAVX512_exp32_17
+	JMP           SoftmaxAVX512_exp32_18
 
-SoftmaxAVX512_exprest_18:
+SoftmaxAVX512_exprest_19:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           SoftmaxAVX512_exptail_20
+	JAE           SoftmaxAVX512_exptail_21
 	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
@@ -540,11 +549,11 @@ SoftmaxAVX512_exprest_18:
 	VMOVUPS       Z17, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           SoftmaxAVX512_expnext_21
+	JMP           SoftmaxAVX512_expnext_22
 
-SoftmaxAVX512_exptail_20:
+SoftmaxAVX512_exptail_21:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_expdone_19
+	JE            SoftmaxAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R13
 	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -569,11 +578,11 @@ SoftmaxAVX512_exptail_20:
 	VMOVAPS.Z     Z17, K1, Z17
 	VMOVUPS       Z17, K1, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
-	JMP           SoftmaxAVX512_expdone_19
+	JMP           SoftmaxAVX512_expdone_20
 
-SoftmaxAVX512_expnext_21:
+SoftmaxAVX512_expnext_22:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_expdone_19
+	JE            SoftmaxAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R13
 	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -599,7 +608,7 @@ SoftmaxAVX512_expnext_21:
 	VMOVUPS       Z17, K1, (AX)(R9*4)
 	VADDPS        Z17, Z14, Z14
 
-SoftmaxAVX512_expdone_19:
+SoftmaxAVX512_expdone_20:
 	VEXTRACTF64X4 $0x01, Z12, Y15
 	VMAXPS        Y15, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X15
@@ -611,14 +620,14 @@ SoftmaxAVX512_expdone_19:
 	VXORPS        X15, X15, X15
 	VADDSS        X15, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           SoftmaxAVX512_expfolded_16
+	JMP           SoftmaxAVX512_expfolded_17
 
-SoftmaxAVX512_explast_15:
+SoftmaxAVX512_explast_16:
 	XORQ R9, R9
 
-SoftmaxAVX512_explast32_22:
+SoftmaxAVX512_explast32_23:
 	CMPQ          R9, SI
-	JAE           SoftmaxAVX512_explastrest_23
+	JAE           SoftmaxAVX512_explastrest_24
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -656,12 +665,12 @@ SoftmaxAVX512_explast32_22:
 	VMOVUPS       Z17, 64(AX)(R9*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           SoftmaxAVX512_explast32_22
+	JMP           SoftmaxAVX512_explast32_23
 
-SoftmaxAVX512_explastrest_23:
+SoftmaxAVX512_explastrest_24:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           SoftmaxAVX512_explasttail_25
+	JAE           SoftmaxAVX512_explasttail_26
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -681,11 +690,11 @@ SoftmaxAVX512_explastrest_23:
 	VMOVUPS       Z17, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           SoftmaxAVX512_explastnext_26
+	JMP           SoftmaxAVX512_explastnext_27
 
-SoftmaxAVX512_explasttail_25:
+SoftmaxAVX512_explasttail_26:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_explastdone_24
+	JE            SoftmaxAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
@@ -707,11 +716,11 @@ SoftmaxAVX512_explasttail_25:
 	VMOVAPS.Z     Z17, K1, Z17
 	VMOVUPS       Z17, K1, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
-	JMP           SoftmaxAVX512_explastdone_24
+	JMP           SoftmaxAVX512_explastdone_25
 
-SoftmaxAVX512_explastnext_26:
+SoftmaxAVX512_explastnext_27:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_explastdone_24
+	JE            SoftmaxAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
@@ -734,8 +743,8 @@ SoftmaxAVX512_explastnext_26:
 	VMOVUPS       Z17, K1, (AX)(R9*4)
 	VADDPS        Z17, Z14, Z14
 
-SoftmaxAVX512_explastdone_24:
-SoftmaxAVX512_expfolded_16:
+SoftmaxAVX512_explastdone_25:
+SoftmaxAVX512_expfolded_17:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y14
@@ -749,11 +758,11 @@ SoftmaxAVX512_expfolded_16:
 	VMOVUPS Y13, 32(SP)(R12*1)
 	INCQ    R9
 	CMPQ    R9, $0x08
-	JE      SoftmaxAVX512_ringfull_27
+	JE      SoftmaxAVX512_ringfull_28
 	MOVQ    R9, 320(SP)
-	JMP     SoftmaxAVX512_ringnext_28
+	JMP     SoftmaxAVX512_ringnext_29
 
-SoftmaxAVX512_ringfull_27:
+SoftmaxAVX512_ringfull_28:
 	MOVQ $0x00000000, 320(SP)
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
@@ -782,17 +791,17 @@ SoftmaxAVX512_ringfull_27:
 	SUBQ         R9, R13
 	XORQ         R14, R14
 
-SoftmaxAVX512_outrows_29:
+SoftmaxAVX512_outrows_30:
 	CMPQ         R14, $0x08
-	JAE          SoftmaxAVX512_outrowsdone_30
+	JAE          SoftmaxAVX512_outrowsdone_31
 	VBROADCASTSS 288(SP)(R14*4), Z0
 
 	// pass 3
 	XORQ R9, R9
 
-SoftmaxAVX512_out32_31:
+SoftmaxAVX512_out32_32:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX512_outv_32
+	JAE     SoftmaxAVX512_outv_33
 	VMOVUPS (R13)(R9*4), Z13
 	VMULPS  Z0, Z13, Z13
 	VMOVUPS Z13, (R13)(R9*4)
@@ -800,54 +809,54 @@ SoftmaxAVX512_out32_31:
 	VMULPS  Z0, Z13, Z13
 	VMOVUPS Z13, 64(R13)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX512_out32_31
+	JMP     SoftmaxAVX512_out32_32
 
-SoftmaxAVX512_outv_32:
+SoftmaxAVX512_outv_33:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX512_outtail_33
+	JAE     SoftmaxAVX512_outtail_34
 	VMOVUPS (R13)(R9*4), Z13
 	VMULPS  Z0, Z13, Z13
 	VMOVUPS Z13, (R13)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     SoftmaxAVX512_outv_32
+	JMP     SoftmaxAVX512_outv_33
 
-SoftmaxAVX512_outtail_33:
+SoftmaxAVX512_outtail_34:
 	CMPQ      R8, $0x00
-	JE        SoftmaxAVX512_outend_34
+	JE        SoftmaxAVX512_outend_35
 	LEAQ      rowconsts<>+64(SB), R15
 	KMOVW     (R15)(R8*4), K1
 	VMOVUPS.Z (R13)(R9*4), K1, Z13
 	VMULPS    Z0, Z13, Z13
 	VMOVUPS   Z13, K1, (R13)(R9*4)
 
-SoftmaxAVX512_outend_34:
+SoftmaxAVX512_outend_35:
 	LEAQ (R12)(BX*4), R12
 	LEAQ (R13)(BX*4), R13
 	INCQ R14
-	JMP  SoftmaxAVX512_outrows_29
+	JMP  SoftmaxAVX512_outrows_30
 
-SoftmaxAVX512_outrowsdone_30:
-SoftmaxAVX512_ringnext_28:
-	JMP SoftmaxAVX512_rowdone_14
+SoftmaxAVX512_outrowsdone_31:
+SoftmaxAVX512_ringnext_29:
+	JMP SoftmaxAVX512_rowdone_15
 
-SoftmaxAVX512_direct_13:
+SoftmaxAVX512_direct_14:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         R10, R9
-	INCQ         R9
-	INCQ         R9
+	ADDQ         328(SP), R9
 	CMPQ         R9, R11
-	JAE          SoftmaxAVX512_explast_35
-	LEAQ         (CX)(BX*4), R12
-	LEAQ         (R12)(BX*4), R12
+	JAE          SoftmaxAVX512_explast_36
+	MOVQ         BX, R12
+	IMULQ        328(SP), R12
+	LEAQ         (CX)(R12*4), R12
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
-SoftmaxAVX512_exp32_37:
+SoftmaxAVX512_exp32_38:
 	CMPQ          R9, SI
-	JAE           SoftmaxAVX512_exprest_38
+	JAE           SoftmaxAVX512_exprest_39
 	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
@@ -889,12 +898,12 @@ SoftmaxAVX512_exp32_37:
 	VMOVUPS       Z17, 64(AX)(R9*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           SoftmaxAVX512_exp32_37
+	JMP           SoftmaxAVX512_exp32_38
 
-SoftmaxAVX512_exprest_38:
+SoftmaxAVX512_exprest_39:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           SoftmaxAVX512_exptail_40
+	JAE           SoftmaxAVX512_exptail_41
 	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
@@ -916,11 +925,11 @@ SoftmaxAVX512_exprest_38:
 	VMOVUPS       Z17, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           SoftmaxAVX512_expnext_41
+	JMP           SoftmaxAVX512_expnext_42
 
-SoftmaxAVX512_exptail_40:
+SoftmaxAVX512_exptail_41:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_expdone_39
+	JE            SoftmaxAVX512_expdone_40
 	LEAQ          rowconsts<>+64(SB), R13
 	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -945,11 +954,11 @@ SoftmaxAVX512_exptail_40:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (AX)(R9*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           SoftmaxAVX512_expdone_39
+	JMP           SoftmaxAVX512_expdone_40
 
-SoftmaxAVX512_expnext_41:
+SoftmaxAVX512_expnext_42:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_expdone_39
+	JE            SoftmaxAVX512_expdone_40
 	LEAQ          rowconsts<>+64(SB), R13
 	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -975,7 +984,7 @@ SoftmaxAVX512_expnext_41:
 	VMOVUPS       Z16, K1, (AX)(R9*4)
 	VADDPS        Z16, Z14, Z14
 
-SoftmaxAVX512_expdone_39:
+SoftmaxAVX512_expdone_40:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -987,14 +996,14 @@ SoftmaxAVX512_expdone_39:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           SoftmaxAVX512_expfolded_36
+	JMP           SoftmaxAVX512_expfolded_37
 
-SoftmaxAVX512_explast_35:
+SoftmaxAVX512_explast_36:
 	XORQ R9, R9
 
-SoftmaxAVX512_explast32_42:
+SoftmaxAVX512_explast32_43:
 	CMPQ          R9, SI
-	JAE           SoftmaxAVX512_explastrest_43
+	JAE           SoftmaxAVX512_explastrest_44
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -1032,12 +1041,12 @@ SoftmaxAVX512_explast32_42:
 	VMOVUPS       Z17, 64(AX)(R9*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           SoftmaxAVX512_explast32_42
+	JMP           SoftmaxAVX512_explast32_43
 
-SoftmaxAVX512_explastrest_43:
+SoftmaxAVX512_explastrest_44:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           SoftmaxAVX512_explasttail_45
+	JAE           SoftmaxAVX512_explasttail_46
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -1057,11 +1066,11 @@ SoftmaxAVX512_explastrest_43:
 	VMOVUPS       Z17, (AX)(R9*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           SoftmaxAVX512_explastnext_46
+	JMP           SoftmaxAVX512_explastnext_47
 
-SoftmaxAVX512_explasttail_45:
+SoftmaxAVX512_explasttail_46:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_explastdone_44
+	JE            SoftmaxAVX512_explastdone_45
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
@@ -1083,11 +1092,11 @@ SoftmaxAVX512_explasttail_45:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (AX)(R9*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           SoftmaxAVX512_explastdone_44
+	JMP           SoftmaxAVX512_explastdone_45
 
-SoftmaxAVX512_explastnext_46:
+SoftmaxAVX512_explastnext_47:
 	CMPQ          R8, $0x00
-	JE            SoftmaxAVX512_explastdone_44
+	JE            SoftmaxAVX512_explastdone_45
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
@@ -1110,8 +1119,8 @@ SoftmaxAVX512_explastnext_46:
 	VMOVUPS       Z16, K1, (AX)(R9*4)
 	VADDPS        Z16, Z14, Z14
 
-SoftmaxAVX512_explastdone_44:
-SoftmaxAVX512_expfolded_36:
+SoftmaxAVX512_explastdone_45:
+SoftmaxAVX512_expfolded_37:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -1131,9 +1140,9 @@ SoftmaxAVX512_expfolded_36:
 	// pass 3
 	XORQ R9, R9
 
-SoftmaxAVX512_out32_47:
+SoftmaxAVX512_out32_48:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX512_outv_48
+	JAE     SoftmaxAVX512_outv_49
 	VMOVUPS (AX)(R9*4), Z13
 	VMULPS  Z0, Z13, Z13
 	VMOVUPS Z13, (AX)(R9*4)
@@ -1141,50 +1150,55 @@ SoftmaxAVX512_out32_47:
 	VMULPS  Z0, Z13, Z13
 	VMOVUPS Z13, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX512_out32_47
+	JMP     SoftmaxAVX512_out32_48
 
-SoftmaxAVX512_outv_48:
+SoftmaxAVX512_outv_49:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX512_outtail_49
+	JAE     SoftmaxAVX512_outtail_50
 	VMOVUPS (AX)(R9*4), Z13
 	VMULPS  Z0, Z13, Z13
 	VMOVUPS Z13, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     SoftmaxAVX512_outv_48
+	JMP     SoftmaxAVX512_outv_49
 
-SoftmaxAVX512_outtail_49:
+SoftmaxAVX512_outtail_50:
 	CMPQ      R8, $0x00
-	JE        SoftmaxAVX512_outend_50
+	JE        SoftmaxAVX512_outend_51
 	LEAQ      rowconsts<>+64(SB), R12
 	KMOVW     (R12)(R8*4), K1
 	VMOVUPS.Z (AX)(R9*4), K1, Z13
 	VMULPS    Z0, Z13, Z13
 	VMOVUPS   Z13, K1, (AX)(R9*4)
 
-SoftmaxAVX512_outend_50:
-SoftmaxAVX512_rowdone_14:
+SoftmaxAVX512_outend_51:
+SoftmaxAVX512_rowdone_15:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
 	VMOVAPS Z1, Z0
 	VMOVAPS Z12, Z1
-	INCQ    R10
-	CMPQ    R10, DX
-	JB      SoftmaxAVX512_row
-	CMPQ    R11, DX
-	JE      SoftmaxAVX512_nocarry_51
+	CMPQ    328(SP), $0x02
+	JE      SoftmaxAVX512_twoahead_52
+	VMOVAPS Z1, Z0
+
+SoftmaxAVX512_twoahead_52:
+	INCQ R10
+	CMPQ R10, DX
+	JB   SoftmaxAVX512_row
+	CMPQ R11, DX
+	JE   SoftmaxAVX512_nocarry_53
 
 	// the rows after the last: their maxima, for the next call
 	MOVQ   carry+32(FP), DX
 	VMOVSS X0, (DX)
 	VMOVSS X1, 4(DX)
 
-SoftmaxAVX512_nocarry_51:
+SoftmaxAVX512_nocarry_53:
 SoftmaxAVX512_end_1:
 	// the rows still in the ring
 	MOVQ  320(SP), DX
 	TESTQ DX, DX
-	JE    SoftmaxAVX512_noflush_52
+	JE    SoftmaxAVX512_noflush_54
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      32(SP), Y0
@@ -1212,17 +1226,17 @@ SoftmaxAVX512_end_1:
 	SUBQ         R9, AX
 	XORQ         R10, R10
 
-SoftmaxAVX512_outrows_53:
+SoftmaxAVX512_outrows_55:
 	CMPQ         R10, DX
-	JAE          SoftmaxAVX512_outrowsdone_54
+	JAE          SoftmaxAVX512_outrowsdone_56
 	VBROADCASTSS 288(SP)(R10*4), Z0
 
 	// pass 3
 	XORQ R9, R9
 
-SoftmaxAVX512_out32_55:
+SoftmaxAVX512_out32_57:
 	CMPQ    R9, SI
-	JAE     SoftmaxAVX512_outv_56
+	JAE     SoftmaxAVX512_outv_58
 	VMOVUPS (AX)(R9*4), Z1
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)(R9*4)
@@ -1230,40 +1244,40 @@ SoftmaxAVX512_out32_55:
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS Z1, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     SoftmaxAVX512_out32_55
+	JMP     SoftmaxAVX512_out32_57
 
-SoftmaxAVX512_outv_56:
+SoftmaxAVX512_outv_58:
 	CMPQ    R9, DI
-	JAE     SoftmaxAVX512_outtail_57
+	JAE     SoftmaxAVX512_outtail_59
 	VMOVUPS (AX)(R9*4), Z1
 	VMULPS  Z0, Z1, Z1
 	VMOVUPS Z1, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     SoftmaxAVX512_outv_56
+	JMP     SoftmaxAVX512_outv_58
 
-SoftmaxAVX512_outtail_57:
+SoftmaxAVX512_outtail_59:
 	CMPQ      R8, $0x00
-	JE        SoftmaxAVX512_outend_58
+	JE        SoftmaxAVX512_outend_60
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
 	VMOVUPS.Z (AX)(R9*4), K1, Z1
 	VMULPS    Z0, Z1, Z1
 	VMOVUPS   Z1, K1, (AX)(R9*4)
 
-SoftmaxAVX512_outend_58:
+SoftmaxAVX512_outend_60:
 	LEAQ (CX)(BX*4), CX
 	LEAQ (AX)(BX*4), AX
 	INCQ R10
-	JMP  SoftmaxAVX512_outrows_53
+	JMP  SoftmaxAVX512_outrows_55
 
-SoftmaxAVX512_outrowsdone_54:
-SoftmaxAVX512_noflush_52:
+SoftmaxAVX512_outrowsdone_56:
+SoftmaxAVX512_noflush_54:
 	VZEROUPPER
 	RET
 
 // func LogSoftmaxAVX512(dst *float32, src *float32, rows int, cols int, carry *float32, chain int)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3, MMX+
-TEXT ·LogSoftmaxAVX512(SB), $328-48
+TEXT ·LogSoftmaxAVX512(SB), $336-48
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -1303,53 +1317,60 @@ TEXT ·LogSoftmaxAVX512(SB), $328-48
 	JAE     LogSoftmaxAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// ahead: the exponential passes take the max of the row 2 ahead (cols <= 1024), else 1 ahead
+	MOVQ $0x00000001, 328(SP)
+	CMPQ BX, $0x00000400
+	JA   LogSoftmaxAVX512_aheadone_2
+	MOVQ $0x00000002, 328(SP)
+
+LogSoftmaxAVX512_aheadone_2:
 	MOVQ  chain+40(FP), R9
 	MOVQ  R9, R11
 	SHRQ  $0x01, R11
 	ADDQ  DX, R11
 	TESTQ $0x00000001, R9
-	JZ    LogSoftmaxAVX512_maxpass_2
+	JZ    LogSoftmaxAVX512_maxpass_3
 
 	// the first rows' maxima, from the call before (its exponential passes took them)
 	MOVQ         carry+32(FP), R9
 	VBROADCASTSS (R9), Z0
 	VBROADCASTSS 4(R9), Z1
-	JMP          LogSoftmaxAVX512_havemax_3
+	JMP          LogSoftmaxAVX512_havemax_4
 
-LogSoftmaxAVX512_maxpass_2:
+LogSoftmaxAVX512_maxpass_3:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         R9, R9
 
-LogSoftmaxAVX512_max32_4:
+LogSoftmaxAVX512_max32_5:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_maxv_5
+	JAE     LogSoftmaxAVX512_maxv_6
 	VMOVUPS (CX)(R9*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	VMOVUPS 64(CX)(R9*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_max32_4
+	JMP     LogSoftmaxAVX512_max32_5
 
-LogSoftmaxAVX512_maxv_5:
+LogSoftmaxAVX512_maxv_6:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_maxtail_6
+	JAE     LogSoftmaxAVX512_maxtail_7
 	VMOVUPS (CX)(R9*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_maxv_5
+	JMP     LogSoftmaxAVX512_maxv_6
 
-LogSoftmaxAVX512_maxtail_6:
+LogSoftmaxAVX512_maxtail_7:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX512_maxfold_7
+	JE           LogSoftmaxAVX512_maxfold_8
 	LEAQ         rowconsts<>+64(SB), R12
 	KMOVW        (R12)(R8*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (CX)(R9*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-LogSoftmaxAVX512_maxfold_7:
+LogSoftmaxAVX512_maxfold_8:
 	VMAXPS        Z13, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VMAXPS        Y13, Y0, Y0
@@ -1363,11 +1384,13 @@ LogSoftmaxAVX512_maxfold_7:
 	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
-	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	// two rows ahead: the second row's max pass (the exponential passes take the row after next)
+	CMPQ 328(SP), $0x02
+	JNE  LogSoftmaxAVX512_onerow_9
 	MOVQ R10, R9
 	INCQ R9
 	CMPQ R9, R11
-	JAE  LogSoftmaxAVX512_onerow_8
+	JAE  LogSoftmaxAVX512_onerow_9
 	LEAQ (CX)(BX*4), R12
 
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -1375,34 +1398,34 @@ LogSoftmaxAVX512_maxfold_7:
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         R9, R9
 
-LogSoftmaxAVX512_max32_9:
+LogSoftmaxAVX512_max32_10:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_maxv_10
+	JAE     LogSoftmaxAVX512_maxv_11
 	VMOVUPS (R12)(R9*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	VMOVUPS 64(R12)(R9*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_max32_9
+	JMP     LogSoftmaxAVX512_max32_10
 
-LogSoftmaxAVX512_maxv_10:
+LogSoftmaxAVX512_maxv_11:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_maxtail_11
+	JAE     LogSoftmaxAVX512_maxtail_12
 	VMOVUPS (R12)(R9*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_maxv_10
+	JMP     LogSoftmaxAVX512_maxv_11
 
-LogSoftmaxAVX512_maxtail_11:
+LogSoftmaxAVX512_maxtail_12:
 	CMPQ         R8, $0x00
-	JE           LogSoftmaxAVX512_maxfold_12
+	JE           LogSoftmaxAVX512_maxfold_13
 	LEAQ         rowconsts<>+64(SB), R13
 	KMOVW        (R13)(R8*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R12)(R9*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-LogSoftmaxAVX512_maxfold_12:
+LogSoftmaxAVX512_maxfold_13:
 	VMAXPS        Z13, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y13
 	VMAXPS        Y13, Y1, Y1
@@ -1416,29 +1439,29 @@ LogSoftmaxAVX512_maxfold_12:
 	VADDSS        X13, X1, X1
 	VBROADCASTSS  X1, Z1
 
-LogSoftmaxAVX512_onerow_8:
-LogSoftmaxAVX512_havemax_3:
+LogSoftmaxAVX512_onerow_9:
+LogSoftmaxAVX512_havemax_4:
 LogSoftmaxAVX512_row:
 	CMPQ BX, $0x00000100
-	JA   LogSoftmaxAVX512_direct_13
+	JA   LogSoftmaxAVX512_direct_14
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         R10, R9
-	INCQ         R9
-	INCQ         R9
+	ADDQ         328(SP), R9
 	CMPQ         R9, R11
-	JAE          LogSoftmaxAVX512_explast_15
-	LEAQ         (CX)(BX*4), R12
-	LEAQ         (R12)(BX*4), R12
+	JAE          LogSoftmaxAVX512_explast_16
+	MOVQ         BX, R12
+	IMULQ        328(SP), R12
+	LEAQ         (CX)(R12*4), R12
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
-LogSoftmaxAVX512_exp32_17:
+LogSoftmaxAVX512_exp32_18:
 	CMPQ          R9, SI
-	JAE           LogSoftmaxAVX512_exprest_18
+	JAE           LogSoftmaxAVX512_exprest_19
 	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	PREFETCHT0    (AX)(R9*4)
@@ -1480,12 +1503,12 @@ LogSoftmaxAVX512_exp32_17:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSoftmaxAVX512_exp32_17
+	JMP           LogSoftmaxAVX512_exp32_18
 
-LogSoftmaxAVX512_exprest_18:
+LogSoftmaxAVX512_exprest_19:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSoftmaxAVX512_exptail_20
+	JAE           LogSoftmaxAVX512_exptail_21
 	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	PREFETCHT0    (AX)(R9*4)
@@ -1507,11 +1530,11 @@ LogSoftmaxAVX512_exprest_18:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSoftmaxAVX512_expnext_21
+	JMP           LogSoftmaxAVX512_expnext_22
 
-LogSoftmaxAVX512_exptail_20:
+LogSoftmaxAVX512_exptail_21:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_expdone_19
+	JE            LogSoftmaxAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R13
 	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -1535,11 +1558,11 @@ LogSoftmaxAVX512_exptail_20:
 	VFMADD231PS.Z Z16, Z15, K2, Z17
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z13, Z13
-	JMP           LogSoftmaxAVX512_expdone_19
+	JMP           LogSoftmaxAVX512_expdone_20
 
-LogSoftmaxAVX512_expnext_21:
+LogSoftmaxAVX512_expnext_22:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_expdone_19
+	JE            LogSoftmaxAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R13
 	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -1564,7 +1587,7 @@ LogSoftmaxAVX512_expnext_21:
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z14, Z14
 
-LogSoftmaxAVX512_expdone_19:
+LogSoftmaxAVX512_expdone_20:
 	VEXTRACTF64X4 $0x01, Z12, Y15
 	VMAXPS        Y15, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X15
@@ -1576,14 +1599,14 @@ LogSoftmaxAVX512_expdone_19:
 	VXORPS        X15, X15, X15
 	VADDSS        X15, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           LogSoftmaxAVX512_expfolded_16
+	JMP           LogSoftmaxAVX512_expfolded_17
 
-LogSoftmaxAVX512_explast_15:
+LogSoftmaxAVX512_explast_16:
 	XORQ R9, R9
 
-LogSoftmaxAVX512_explast32_22:
+LogSoftmaxAVX512_explast32_23:
 	CMPQ          R9, SI
-	JAE           LogSoftmaxAVX512_explastrest_23
+	JAE           LogSoftmaxAVX512_explastrest_24
 	PREFETCHT0    (AX)(R9*4)
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
@@ -1621,12 +1644,12 @@ LogSoftmaxAVX512_explast32_22:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSoftmaxAVX512_explast32_22
+	JMP           LogSoftmaxAVX512_explast32_23
 
-LogSoftmaxAVX512_explastrest_23:
+LogSoftmaxAVX512_explastrest_24:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSoftmaxAVX512_explasttail_25
+	JAE           LogSoftmaxAVX512_explasttail_26
 	PREFETCHT0    (AX)(R9*4)
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
@@ -1646,11 +1669,11 @@ LogSoftmaxAVX512_explastrest_23:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSoftmaxAVX512_explastnext_26
+	JMP           LogSoftmaxAVX512_explastnext_27
 
-LogSoftmaxAVX512_explasttail_25:
+LogSoftmaxAVX512_explasttail_26:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_explastdone_24
+	JE            LogSoftmaxAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
@@ -1671,11 +1694,11 @@ LogSoftmaxAVX512_explasttail_25:
 	VFMADD231PS.Z Z16, Z15, K2, Z17
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z13, Z13
-	JMP           LogSoftmaxAVX512_explastdone_24
+	JMP           LogSoftmaxAVX512_explastdone_25
 
-LogSoftmaxAVX512_explastnext_26:
+LogSoftmaxAVX512_explastnext_27:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_explastdone_24
+	JE            LogSoftmaxAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
@@ -1697,8 +1720,8 @@ LogSoftmaxAVX512_explastnext_26:
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z14, Z14
 
-LogSoftmaxAVX512_explastdone_24:
-LogSoftmaxAVX512_expfolded_16:
+LogSoftmaxAVX512_explastdone_25:
+LogSoftmaxAVX512_expfolded_17:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y14
@@ -1712,11 +1735,11 @@ LogSoftmaxAVX512_expfolded_16:
 	VMOVUPS Y13, 32(SP)(R12*1)
 	INCQ    R9
 	CMPQ    R9, $0x08
-	JE      LogSoftmaxAVX512_ringfull_27
+	JE      LogSoftmaxAVX512_ringfull_28
 	MOVQ    R9, 320(SP)
-	JMP     LogSoftmaxAVX512_ringnext_28
+	JMP     LogSoftmaxAVX512_ringnext_29
 
-LogSoftmaxAVX512_ringfull_27:
+LogSoftmaxAVX512_ringfull_28:
 	MOVQ $0x00000000, 320(SP)
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
@@ -1769,18 +1792,18 @@ LogSoftmaxAVX512_ringfull_27:
 	SUBQ         R9, R13
 	XORQ         R14, R14
 
-LogSoftmaxAVX512_outrows_29:
+LogSoftmaxAVX512_outrows_30:
 	CMPQ         R14, $0x08
-	JAE          LogSoftmaxAVX512_outrowsdone_30
+	JAE          LogSoftmaxAVX512_outrowsdone_31
 	VBROADCASTSS 288(SP)(R14*4), Z0
 	VBROADCASTSS (SP)(R14*4), Z13
 
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX512_out32_31:
+LogSoftmaxAVX512_out32_32:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_outv_32
+	JAE     LogSoftmaxAVX512_outv_33
 	VMOVUPS (R12)(R9*4), Z14
 	VSUBPS  Z13, Z14, Z14
 	VSUBPS  Z0, Z14, Z14
@@ -1790,21 +1813,21 @@ LogSoftmaxAVX512_out32_31:
 	VSUBPS  Z0, Z14, Z14
 	VMOVUPS Z14, 64(R13)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_out32_31
+	JMP     LogSoftmaxAVX512_out32_32
 
-LogSoftmaxAVX512_outv_32:
+LogSoftmaxAVX512_outv_33:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_outtail_33
+	JAE     LogSoftmaxAVX512_outtail_34
 	VMOVUPS (R12)(R9*4), Z14
 	VSUBPS  Z13, Z14, Z14
 	VSUBPS  Z0, Z14, Z14
 	VMOVUPS Z14, (R13)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_outv_32
+	JMP     LogSoftmaxAVX512_outv_33
 
-LogSoftmaxAVX512_outtail_33:
+LogSoftmaxAVX512_outtail_34:
 	CMPQ      R8, $0x00
-	JE        LogSoftmaxAVX512_outend_34
+	JE        LogSoftmaxAVX512_outend_35
 	LEAQ      rowconsts<>+64(SB), R15
 	KMOVW     (R15)(R8*4), K1
 	VMOVUPS.Z (R12)(R9*4), K1, Z14
@@ -1812,34 +1835,34 @@ LogSoftmaxAVX512_outtail_33:
 	VSUBPS    Z0, Z14, Z14
 	VMOVUPS   Z14, K1, (R13)(R9*4)
 
-LogSoftmaxAVX512_outend_34:
+LogSoftmaxAVX512_outend_35:
 	LEAQ (R12)(BX*4), R12
 	LEAQ (R13)(BX*4), R13
 	INCQ R14
-	JMP  LogSoftmaxAVX512_outrows_29
+	JMP  LogSoftmaxAVX512_outrows_30
 
-LogSoftmaxAVX512_outrowsdone_30:
-LogSoftmaxAVX512_ringnext_28:
-	JMP LogSoftmaxAVX512_rowdone_14
+LogSoftmaxAVX512_outrowsdone_31:
+LogSoftmaxAVX512_ringnext_29:
+	JMP LogSoftmaxAVX512_rowdone_15
 
-LogSoftmaxAVX512_direct_13:
+LogSoftmaxAVX512_direct_14:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         R10, R9
-	INCQ         R9
-	INCQ         R9
+	ADDQ         328(SP), R9
 	CMPQ         R9, R11
-	JAE          LogSoftmaxAVX512_explast_35
-	LEAQ         (CX)(BX*4), R12
-	LEAQ         (R12)(BX*4), R12
+	JAE          LogSoftmaxAVX512_explast_36
+	MOVQ         BX, R12
+	IMULQ        328(SP), R12
+	LEAQ         (CX)(R12*4), R12
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
-LogSoftmaxAVX512_exp32_37:
+LogSoftmaxAVX512_exp32_38:
 	CMPQ          R9, SI
-	JAE           LogSoftmaxAVX512_exprest_38
+	JAE           LogSoftmaxAVX512_exprest_39
 	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
@@ -1881,12 +1904,12 @@ LogSoftmaxAVX512_exp32_37:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSoftmaxAVX512_exp32_37
+	JMP           LogSoftmaxAVX512_exp32_38
 
-LogSoftmaxAVX512_exprest_38:
+LogSoftmaxAVX512_exprest_39:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSoftmaxAVX512_exptail_40
+	JAE           LogSoftmaxAVX512_exptail_41
 	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
@@ -1908,11 +1931,11 @@ LogSoftmaxAVX512_exprest_38:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSoftmaxAVX512_expnext_41
+	JMP           LogSoftmaxAVX512_expnext_42
 
-LogSoftmaxAVX512_exptail_40:
+LogSoftmaxAVX512_exptail_41:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_expdone_39
+	JE            LogSoftmaxAVX512_expdone_40
 	LEAQ          rowconsts<>+64(SB), R13
 	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -1940,11 +1963,11 @@ LogSoftmaxAVX512_exptail_40:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           LogSoftmaxAVX512_expdone_39
+	JMP           LogSoftmaxAVX512_expdone_40
 
-LogSoftmaxAVX512_expnext_41:
+LogSoftmaxAVX512_expnext_42:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_expdone_39
+	JE            LogSoftmaxAVX512_expdone_40
 	LEAQ          rowconsts<>+64(SB), R13
 	KMOVW         (R13)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -1973,7 +1996,7 @@ LogSoftmaxAVX512_expnext_41:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-LogSoftmaxAVX512_expdone_39:
+LogSoftmaxAVX512_expdone_40:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -1985,14 +2008,14 @@ LogSoftmaxAVX512_expdone_39:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           LogSoftmaxAVX512_expfolded_36
+	JMP           LogSoftmaxAVX512_expfolded_37
 
-LogSoftmaxAVX512_explast_35:
+LogSoftmaxAVX512_explast_36:
 	XORQ R9, R9
 
-LogSoftmaxAVX512_explast32_42:
+LogSoftmaxAVX512_explast32_43:
 	CMPQ          R9, SI
-	JAE           LogSoftmaxAVX512_explastrest_43
+	JAE           LogSoftmaxAVX512_explastrest_44
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VMOVUPS       Z15, (AX)(R9*4)
@@ -2030,12 +2053,12 @@ LogSoftmaxAVX512_explast32_42:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSoftmaxAVX512_explast32_42
+	JMP           LogSoftmaxAVX512_explast32_43
 
-LogSoftmaxAVX512_explastrest_43:
+LogSoftmaxAVX512_explastrest_44:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSoftmaxAVX512_explasttail_45
+	JAE           LogSoftmaxAVX512_explasttail_46
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VMOVUPS       Z15, (AX)(R9*4)
@@ -2055,11 +2078,11 @@ LogSoftmaxAVX512_explastrest_43:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSoftmaxAVX512_explastnext_46
+	JMP           LogSoftmaxAVX512_explastnext_47
 
-LogSoftmaxAVX512_explasttail_45:
+LogSoftmaxAVX512_explasttail_46:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_explastdone_44
+	JE            LogSoftmaxAVX512_explastdone_45
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
@@ -2084,11 +2107,11 @@ LogSoftmaxAVX512_explasttail_45:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           LogSoftmaxAVX512_explastdone_44
+	JMP           LogSoftmaxAVX512_explastdone_45
 
-LogSoftmaxAVX512_explastnext_46:
+LogSoftmaxAVX512_explastnext_47:
 	CMPQ          R8, $0x00
-	JE            LogSoftmaxAVX512_explastdone_44
+	JE            LogSoftmaxAVX512_explastdone_45
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
@@ -2114,8 +2137,8 @@ LogSoftmaxAVX512_explastnext_46:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-LogSoftmaxAVX512_explastdone_44:
-LogSoftmaxAVX512_expfolded_36:
+LogSoftmaxAVX512_explastdone_45:
+LogSoftmaxAVX512_expfolded_37:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -2167,9 +2190,9 @@ LogSoftmaxAVX512_expfolded_36:
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX512_out32_47:
+LogSoftmaxAVX512_out32_48:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_outv_48
+	JAE     LogSoftmaxAVX512_outv_49
 	VMOVUPS (AX)(R9*4), Z13
 	VSUBPS  Z0, Z13, Z13
 	VMOVUPS Z13, (AX)(R9*4)
@@ -2177,50 +2200,55 @@ LogSoftmaxAVX512_out32_47:
 	VSUBPS  Z0, Z13, Z13
 	VMOVUPS Z13, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_out32_47
+	JMP     LogSoftmaxAVX512_out32_48
 
-LogSoftmaxAVX512_outv_48:
+LogSoftmaxAVX512_outv_49:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_outtail_49
+	JAE     LogSoftmaxAVX512_outtail_50
 	VMOVUPS (AX)(R9*4), Z13
 	VSUBPS  Z0, Z13, Z13
 	VMOVUPS Z13, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_outv_48
+	JMP     LogSoftmaxAVX512_outv_49
 
-LogSoftmaxAVX512_outtail_49:
+LogSoftmaxAVX512_outtail_50:
 	CMPQ      R8, $0x00
-	JE        LogSoftmaxAVX512_outend_50
+	JE        LogSoftmaxAVX512_outend_51
 	LEAQ      rowconsts<>+64(SB), R12
 	KMOVW     (R12)(R8*4), K1
 	VMOVUPS.Z (AX)(R9*4), K1, Z13
 	VSUBPS    Z0, Z13, Z13
 	VMOVUPS   Z13, K1, (AX)(R9*4)
 
-LogSoftmaxAVX512_outend_50:
-LogSoftmaxAVX512_rowdone_14:
+LogSoftmaxAVX512_outend_51:
+LogSoftmaxAVX512_rowdone_15:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	LEAQ    (AX)(BX*4), AX
 	VMOVAPS Z1, Z0
 	VMOVAPS Z12, Z1
-	INCQ    R10
-	CMPQ    R10, DX
-	JB      LogSoftmaxAVX512_row
-	CMPQ    R11, DX
-	JE      LogSoftmaxAVX512_nocarry_51
+	CMPQ    328(SP), $0x02
+	JE      LogSoftmaxAVX512_twoahead_52
+	VMOVAPS Z1, Z0
+
+LogSoftmaxAVX512_twoahead_52:
+	INCQ R10
+	CMPQ R10, DX
+	JB   LogSoftmaxAVX512_row
+	CMPQ R11, DX
+	JE   LogSoftmaxAVX512_nocarry_53
 
 	// the rows after the last: their maxima, for the next call
 	MOVQ   carry+32(FP), DX
 	VMOVSS X0, (DX)
 	VMOVSS X1, 4(DX)
 
-LogSoftmaxAVX512_nocarry_51:
+LogSoftmaxAVX512_nocarry_53:
 LogSoftmaxAVX512_end_1:
 	// the rows still in the ring
 	MOVQ  320(SP), DX
 	TESTQ DX, DX
-	JE    LogSoftmaxAVX512_noflush_52
+	JE    LogSoftmaxAVX512_noflush_54
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      32(SP), Y0
@@ -2272,18 +2300,18 @@ LogSoftmaxAVX512_end_1:
 	SUBQ         R9, AX
 	XORQ         R10, R10
 
-LogSoftmaxAVX512_outrows_53:
+LogSoftmaxAVX512_outrows_55:
 	CMPQ         R10, DX
-	JAE          LogSoftmaxAVX512_outrowsdone_54
+	JAE          LogSoftmaxAVX512_outrowsdone_56
 	VBROADCASTSS 288(SP)(R10*4), Z0
 	VBROADCASTSS (SP)(R10*4), Z1
 
 	// pass 3
 	XORQ R9, R9
 
-LogSoftmaxAVX512_out32_55:
+LogSoftmaxAVX512_out32_57:
 	CMPQ    R9, SI
-	JAE     LogSoftmaxAVX512_outv_56
+	JAE     LogSoftmaxAVX512_outv_58
 	VMOVUPS (CX)(R9*4), Z2
 	VSUBPS  Z1, Z2, Z2
 	VSUBPS  Z0, Z2, Z2
@@ -2293,21 +2321,21 @@ LogSoftmaxAVX512_out32_55:
 	VSUBPS  Z0, Z2, Z2
 	VMOVUPS Z2, 64(AX)(R9*4)
 	ADDQ    $0x20, R9
-	JMP     LogSoftmaxAVX512_out32_55
+	JMP     LogSoftmaxAVX512_out32_57
 
-LogSoftmaxAVX512_outv_56:
+LogSoftmaxAVX512_outv_58:
 	CMPQ    R9, DI
-	JAE     LogSoftmaxAVX512_outtail_57
+	JAE     LogSoftmaxAVX512_outtail_59
 	VMOVUPS (CX)(R9*4), Z2
 	VSUBPS  Z1, Z2, Z2
 	VSUBPS  Z0, Z2, Z2
 	VMOVUPS Z2, (AX)(R9*4)
 	ADDQ    $0x10, R9
-	JMP     LogSoftmaxAVX512_outv_56
+	JMP     LogSoftmaxAVX512_outv_58
 
-LogSoftmaxAVX512_outtail_57:
+LogSoftmaxAVX512_outtail_59:
 	CMPQ      R8, $0x00
-	JE        LogSoftmaxAVX512_outend_58
+	JE        LogSoftmaxAVX512_outend_60
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(R8*4), K1
 	VMOVUPS.Z (CX)(R9*4), K1, Z2
@@ -2315,20 +2343,20 @@ LogSoftmaxAVX512_outtail_57:
 	VSUBPS    Z0, Z2, Z2
 	VMOVUPS   Z2, K1, (AX)(R9*4)
 
-LogSoftmaxAVX512_outend_58:
+LogSoftmaxAVX512_outend_60:
 	LEAQ (CX)(BX*4), CX
 	LEAQ (AX)(BX*4), AX
 	INCQ R10
-	JMP  LogSoftmaxAVX512_outrows_53
+	JMP  LogSoftmaxAVX512_outrows_55
 
-LogSoftmaxAVX512_outrowsdone_54:
-LogSoftmaxAVX512_noflush_52:
+LogSoftmaxAVX512_outrowsdone_56:
+LogSoftmaxAVX512_noflush_54:
 	VZEROUPPER
 	RET
 
 // func LogSumExpAVX512(dst *float32, src *float32, rows int, cols int, carry *float32, chain int) int
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·LogSumExpAVX512(SB), $328-56
+TEXT ·LogSumExpAVX512(SB), $336-56
 	MOVQ dst+0(FP), AX
 	MOVQ src+8(FP), CX
 	MOVQ rows+16(FP), DX
@@ -2368,53 +2396,60 @@ TEXT ·LogSumExpAVX512(SB), $328-56
 	JAE     LogSumExpAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// ahead: the exponential passes take the max of the row 2 ahead (cols <= 1024), else 1 ahead
+	MOVQ $0x00000001, 328(SP)
+	CMPQ BX, $0x00000400
+	JA   LogSumExpAVX512_aheadone_2
+	MOVQ $0x00000002, 328(SP)
+
+LogSumExpAVX512_aheadone_2:
 	MOVQ  chain+40(FP), R9
 	MOVQ  R9, R11
 	SHRQ  $0x01, R11
 	ADDQ  DX, R11
 	TESTQ $0x00000001, R9
-	JZ    LogSumExpAVX512_maxpass_2
+	JZ    LogSumExpAVX512_maxpass_3
 
 	// the first rows' maxima, from the call before (its exponential passes took them)
 	MOVQ         carry+32(FP), R9
 	VBROADCASTSS (R9), Z0
 	VBROADCASTSS 4(R9), Z1
-	JMP          LogSumExpAVX512_havemax_3
+	JMP          LogSumExpAVX512_havemax_4
 
-LogSumExpAVX512_maxpass_2:
+LogSumExpAVX512_maxpass_3:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         R9, R9
 
-LogSumExpAVX512_max32_4:
+LogSumExpAVX512_max32_5:
 	CMPQ    R9, SI
-	JAE     LogSumExpAVX512_maxv_5
+	JAE     LogSumExpAVX512_maxv_6
 	VMOVUPS (CX)(R9*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	VMOVUPS 64(CX)(R9*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, R9
-	JMP     LogSumExpAVX512_max32_4
+	JMP     LogSumExpAVX512_max32_5
 
-LogSumExpAVX512_maxv_5:
+LogSumExpAVX512_maxv_6:
 	CMPQ    R9, DI
-	JAE     LogSumExpAVX512_maxtail_6
+	JAE     LogSumExpAVX512_maxtail_7
 	VMOVUPS (CX)(R9*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, R9
-	JMP     LogSumExpAVX512_maxv_5
+	JMP     LogSumExpAVX512_maxv_6
 
-LogSumExpAVX512_maxtail_6:
+LogSumExpAVX512_maxtail_7:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX512_maxfold_7
+	JE           LogSumExpAVX512_maxfold_8
 	LEAQ         rowconsts<>+64(SB), R12
 	KMOVW        (R12)(R8*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (CX)(R9*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-LogSumExpAVX512_maxfold_7:
+LogSumExpAVX512_maxfold_8:
 	VMAXPS        Z13, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VMAXPS        Y13, Y0, Y0
@@ -2428,11 +2463,13 @@ LogSumExpAVX512_maxfold_7:
 	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
-	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	// two rows ahead: the second row's max pass (the exponential passes take the row after next)
+	CMPQ 328(SP), $0x02
+	JNE  LogSumExpAVX512_onerow_9
 	MOVQ R10, R9
 	INCQ R9
 	CMPQ R9, R11
-	JAE  LogSumExpAVX512_onerow_8
+	JAE  LogSumExpAVX512_onerow_9
 	LEAQ (CX)(BX*4), R12
 
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -2440,34 +2477,34 @@ LogSumExpAVX512_maxfold_7:
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         R9, R9
 
-LogSumExpAVX512_max32_9:
+LogSumExpAVX512_max32_10:
 	CMPQ    R9, SI
-	JAE     LogSumExpAVX512_maxv_10
+	JAE     LogSumExpAVX512_maxv_11
 	VMOVUPS (R12)(R9*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	VMOVUPS 64(R12)(R9*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, R9
-	JMP     LogSumExpAVX512_max32_9
+	JMP     LogSumExpAVX512_max32_10
 
-LogSumExpAVX512_maxv_10:
+LogSumExpAVX512_maxv_11:
 	CMPQ    R9, DI
-	JAE     LogSumExpAVX512_maxtail_11
+	JAE     LogSumExpAVX512_maxtail_12
 	VMOVUPS (R12)(R9*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	ADDQ    $0x10, R9
-	JMP     LogSumExpAVX512_maxv_10
+	JMP     LogSumExpAVX512_maxv_11
 
-LogSumExpAVX512_maxtail_11:
+LogSumExpAVX512_maxtail_12:
 	CMPQ         R8, $0x00
-	JE           LogSumExpAVX512_maxfold_12
+	JE           LogSumExpAVX512_maxfold_13
 	LEAQ         rowconsts<>+64(SB), R14
 	KMOVW        (R14)(R8*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R12)(R9*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-LogSumExpAVX512_maxfold_12:
+LogSumExpAVX512_maxfold_13:
 	VMAXPS        Z13, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y13
 	VMAXPS        Y13, Y1, Y1
@@ -2481,26 +2518,26 @@ LogSumExpAVX512_maxfold_12:
 	VADDSS        X13, X1, X1
 	VBROADCASTSS  X1, Z1
 
-LogSumExpAVX512_onerow_8:
-LogSumExpAVX512_havemax_3:
+LogSumExpAVX512_onerow_9:
+LogSumExpAVX512_havemax_4:
 LogSumExpAVX512_row:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         R10, R9
-	INCQ         R9
-	INCQ         R9
+	ADDQ         328(SP), R9
 	CMPQ         R9, R11
-	JAE          LogSumExpAVX512_explast_13
-	LEAQ         (CX)(BX*4), R12
-	LEAQ         (R12)(BX*4), R12
+	JAE          LogSumExpAVX512_explast_14
+	MOVQ         BX, R12
+	IMULQ        328(SP), R12
+	LEAQ         (CX)(R12*4), R12
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         R9, R9
 
-LogSumExpAVX512_exp32_15:
+LogSumExpAVX512_exp32_16:
 	CMPQ          R9, SI
-	JAE           LogSumExpAVX512_exprest_16
+	JAE           LogSumExpAVX512_exprest_17
 	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
@@ -2540,12 +2577,12 @@ LogSumExpAVX512_exp32_15:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSumExpAVX512_exp32_15
+	JMP           LogSumExpAVX512_exp32_16
 
-LogSumExpAVX512_exprest_16:
+LogSumExpAVX512_exprest_17:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSumExpAVX512_exptail_18
+	JAE           LogSumExpAVX512_exptail_19
 	VMOVUPS       (R12)(R9*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (CX)(R9*4), Z15
@@ -2566,11 +2603,11 @@ LogSumExpAVX512_exprest_16:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSumExpAVX512_expnext_19
+	JMP           LogSumExpAVX512_expnext_20
 
-LogSumExpAVX512_exptail_18:
+LogSumExpAVX512_exptail_19:
 	CMPQ          R8, $0x00
-	JE            LogSumExpAVX512_expdone_17
+	JE            LogSumExpAVX512_expdone_18
 	LEAQ          rowconsts<>+64(SB), R14
 	KMOVW         (R14)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -2594,11 +2631,11 @@ LogSumExpAVX512_exptail_18:
 	VFMADD231PS.Z Z16, Z15, K2, Z17
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z13, Z13
-	JMP           LogSumExpAVX512_expdone_17
+	JMP           LogSumExpAVX512_expdone_18
 
-LogSumExpAVX512_expnext_19:
+LogSumExpAVX512_expnext_20:
 	CMPQ          R8, $0x00
-	JE            LogSumExpAVX512_expdone_17
+	JE            LogSumExpAVX512_expdone_18
 	LEAQ          rowconsts<>+64(SB), R14
 	KMOVW         (R14)(R8*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -2623,7 +2660,7 @@ LogSumExpAVX512_expnext_19:
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z14, Z14
 
-LogSumExpAVX512_expdone_17:
+LogSumExpAVX512_expdone_18:
 	VEXTRACTF64X4 $0x01, Z12, Y15
 	VMAXPS        Y15, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X15
@@ -2635,14 +2672,14 @@ LogSumExpAVX512_expdone_17:
 	VXORPS        X15, X15, X15
 	VADDSS        X15, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           LogSumExpAVX512_expfolded_14
+	JMP           LogSumExpAVX512_expfolded_15
 
-LogSumExpAVX512_explast_13:
+LogSumExpAVX512_explast_14:
 	XORQ R9, R9
 
-LogSumExpAVX512_explast32_20:
+LogSumExpAVX512_explast32_21:
 	CMPQ          R9, SI
-	JAE           LogSumExpAVX512_explastrest_21
+	JAE           LogSumExpAVX512_explastrest_22
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -2678,12 +2715,12 @@ LogSumExpAVX512_explast32_20:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, R9
-	JMP           LogSumExpAVX512_explast32_20
+	JMP           LogSumExpAVX512_explast32_21
 
-LogSumExpAVX512_explastrest_21:
+LogSumExpAVX512_explastrest_22:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          R9, DI
-	JAE           LogSumExpAVX512_explasttail_23
+	JAE           LogSumExpAVX512_explasttail_24
 	VMOVUPS       (CX)(R9*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -2702,11 +2739,11 @@ LogSumExpAVX512_explastrest_21:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, R9
-	JMP           LogSumExpAVX512_explastnext_24
+	JMP           LogSumExpAVX512_explastnext_25
 
-LogSumExpAVX512_explasttail_23:
+LogSumExpAVX512_explasttail_24:
 	CMPQ          R8, $0x00
-	JE            LogSumExpAVX512_explastdone_22
+	JE            LogSumExpAVX512_explastdone_23
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
@@ -2727,11 +2764,11 @@ LogSumExpAVX512_explasttail_23:
 	VFMADD231PS.Z Z16, Z15, K2, Z17
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z13, Z13
-	JMP           LogSumExpAVX512_explastdone_22
+	JMP           LogSumExpAVX512_explastdone_23
 
-LogSumExpAVX512_explastnext_24:
+LogSumExpAVX512_explastnext_25:
 	CMPQ          R8, $0x00
-	JE            LogSumExpAVX512_explastdone_22
+	JE            LogSumExpAVX512_explastdone_23
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(R8*4), K1
 	VMOVUPS.Z     (CX)(R9*4), K1, Z15
@@ -2753,8 +2790,8 @@ LogSumExpAVX512_explastnext_24:
 	VMOVAPS.Z     Z17, K1, Z17
 	VADDPS        Z17, Z14, Z14
 
-LogSumExpAVX512_explastdone_22:
-LogSumExpAVX512_expfolded_14:
+LogSumExpAVX512_explastdone_23:
+LogSumExpAVX512_expfolded_15:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y14
@@ -2768,11 +2805,11 @@ LogSumExpAVX512_expfolded_14:
 	VMOVUPS Y13, 32(SP)(R12*1)
 	INCQ    R9
 	CMPQ    R9, $0x08
-	JE      LogSumExpAVX512_ringfull_25
+	JE      LogSumExpAVX512_ringfull_26
 	MOVQ    R9, 320(SP)
-	JMP     LogSumExpAVX512_ringnext_26
+	JMP     LogSumExpAVX512_ringnext_27
 
-LogSumExpAVX512_ringfull_25:
+LogSumExpAVX512_ringfull_26:
 	MOVQ $0x00000000, 320(SP)
 
 	// dst[rows of the ring] = max + LogPos(sum), 8 lanes at once; the first NaN row ends the call
@@ -2833,7 +2870,7 @@ LogSumExpAVX512_ringfull_25:
 	VADDPS       Y0, Y14, Y14
 	VADDPS       (SP), Y14, Y14
 	TESTL        R15, R15
-	JE           LogSumExpAVX512_lsestore_27
+	JE           LogSumExpAVX512_lsestore_28
 
 	// a NaN row: store the rows before it, and end the call there
 	BSFL       R15, R13
@@ -2848,32 +2885,37 @@ LogSumExpAVX512_ringfull_25:
 	MOVQ       R9, R10
 	JMP        LogSumExpAVX512_special
 
-LogSumExpAVX512_lsestore_27:
+LogSumExpAVX512_lsestore_28:
 	VMOVUPS Y14, (R12)
 
-LogSumExpAVX512_ringnext_26:
+LogSumExpAVX512_ringnext_27:
 	// next row (its max is in next)
 	LEAQ    (CX)(BX*4), CX
 	ADDQ    $0x04, AX
 	VMOVAPS Z1, Z0
 	VMOVAPS Z12, Z1
-	INCQ    R10
-	CMPQ    R10, DX
-	JB      LogSumExpAVX512_row
-	CMPQ    R11, DX
-	JE      LogSumExpAVX512_nocarry_28
+	CMPQ    328(SP), $0x02
+	JE      LogSumExpAVX512_twoahead_29
+	VMOVAPS Z1, Z0
+
+LogSumExpAVX512_twoahead_29:
+	INCQ R10
+	CMPQ R10, DX
+	JB   LogSumExpAVX512_row
+	CMPQ R11, DX
+	JE   LogSumExpAVX512_nocarry_30
 
 	// the rows after the last: their maxima, for the next call
 	MOVQ   carry+32(FP), CX
 	VMOVSS X0, (CX)
 	VMOVSS X1, 4(CX)
 
-LogSumExpAVX512_nocarry_28:
+LogSumExpAVX512_nocarry_30:
 LogSumExpAVX512_end_1:
 	// the rows still in the ring
 	MOVQ  320(SP), CX
 	TESTQ CX, CX
-	JE    LogSumExpAVX512_noflush_29
+	JE    LogSumExpAVX512_noflush_31
 
 	// dst[rows of the ring] = max + LogPos(sum), 8 lanes at once; the first NaN row ends the call
 	MOVQ CX, BX
@@ -2932,7 +2974,7 @@ LogSumExpAVX512_end_1:
 	VADDPS       Y0, Y2, Y2
 	VADDPS       (SP), Y2, Y2
 	TESTL        AX, AX
-	JE           LogSumExpAVX512_lsestore_30
+	JE           LogSumExpAVX512_lsestore_32
 
 	// a NaN row: store the rows before it, and end the call there
 	BSFL       AX, R13
@@ -2946,7 +2988,7 @@ LogSumExpAVX512_end_1:
 	MOVQ       CX, R10
 	JMP        LogSumExpAVX512_special
 
-LogSumExpAVX512_lsestore_30:
+LogSumExpAVX512_lsestore_32:
 	LEAQ       rowconsts<>+32(SB), AX
 	MOVQ       BX, CX
 	SHLQ       $0x02, CX
@@ -2954,7 +2996,7 @@ LogSumExpAVX512_lsestore_30:
 	VMOVUPS    (AX), Y0
 	VMASKMOVPS Y2, Y0, (DX)
 
-LogSumExpAVX512_noflush_29:
+LogSumExpAVX512_noflush_31:
 LogSumExpAVX512_special:
 	MOVQ R10, ret+48(FP)
 	VZEROUPPER
@@ -9458,7 +9500,7 @@ CrossEntropySoftGWAVX512_logsdone_28:
 
 // func CrossEntropyLabelsPlainAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsPlainAVX512(SB), $360-81
+TEXT ·CrossEntropyLabelsPlainAVX512(SB), $368-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -9497,39 +9539,46 @@ TEXT ·CrossEntropyLabelsPlainAVX512(SB), $360-81
 	JAE     CrossEntropyLabelsPlainAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// ahead: the exponential passes take the max of the row 2 ahead (cols <= 1024), else 1 ahead
+	MOVQ $0x00000001, 360(SP)
+	CMPQ AX, $0x00000400
+	JA   CrossEntropyLabelsPlainAVX512_aheadone_2
+	MOVQ $0x00000002, 360(SP)
+
+CrossEntropyLabelsPlainAVX512_aheadone_2:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsPlainAVX512_max32_2:
+CrossEntropyLabelsPlainAVX512_max32_3:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsPlainAVX512_maxv_3
+	JAE     CrossEntropyLabelsPlainAVX512_maxv_4
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	VMOVUPS 64(R8)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsPlainAVX512_max32_2
+	JMP     CrossEntropyLabelsPlainAVX512_max32_3
 
-CrossEntropyLabelsPlainAVX512_maxv_3:
+CrossEntropyLabelsPlainAVX512_maxv_4:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsPlainAVX512_maxtail_4
+	JAE     CrossEntropyLabelsPlainAVX512_maxtail_5
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsPlainAVX512_maxv_3
+	JMP     CrossEntropyLabelsPlainAVX512_maxv_4
 
-CrossEntropyLabelsPlainAVX512_maxtail_4:
+CrossEntropyLabelsPlainAVX512_maxtail_5:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsPlainAVX512_maxfold_5
+	JE           CrossEntropyLabelsPlainAVX512_maxfold_6
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R8)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsPlainAVX512_maxfold_5:
+CrossEntropyLabelsPlainAVX512_maxfold_6:
 	VMAXPS        Z13, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VMAXPS        Y13, Y0, Y0
@@ -9543,11 +9592,13 @@ CrossEntropyLabelsPlainAVX512_maxfold_5:
 	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
-	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	// two rows ahead: the second row's max pass (the exponential passes take the row after next)
+	CMPQ 360(SP), $0x02
+	JNE  CrossEntropyLabelsPlainAVX512_onerow_7
 	MOVQ DI, SI
 	INCQ SI
 	CMPQ SI, R9
-	JAE  CrossEntropyLabelsPlainAVX512_onerow_6
+	JAE  CrossEntropyLabelsPlainAVX512_onerow_7
 	LEAQ (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -9555,34 +9606,34 @@ CrossEntropyLabelsPlainAVX512_maxfold_5:
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsPlainAVX512_max32_7:
+CrossEntropyLabelsPlainAVX512_max32_8:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsPlainAVX512_maxv_8
+	JAE     CrossEntropyLabelsPlainAVX512_maxv_9
 	VMOVUPS (R10)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	VMOVUPS 64(R10)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsPlainAVX512_max32_7
+	JMP     CrossEntropyLabelsPlainAVX512_max32_8
 
-CrossEntropyLabelsPlainAVX512_maxv_8:
+CrossEntropyLabelsPlainAVX512_maxv_9:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsPlainAVX512_maxtail_9
+	JAE     CrossEntropyLabelsPlainAVX512_maxtail_10
 	VMOVUPS (R10)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsPlainAVX512_maxv_8
+	JMP     CrossEntropyLabelsPlainAVX512_maxv_9
 
-CrossEntropyLabelsPlainAVX512_maxtail_9:
+CrossEntropyLabelsPlainAVX512_maxtail_10:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsPlainAVX512_maxfold_10
+	JE           CrossEntropyLabelsPlainAVX512_maxfold_11
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R10)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsPlainAVX512_maxfold_10:
+CrossEntropyLabelsPlainAVX512_maxfold_11:
 	VMAXPS        Z13, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y13
 	VMAXPS        Y13, Y1, Y1
@@ -9596,48 +9647,48 @@ CrossEntropyLabelsPlainAVX512_maxfold_10:
 	VADDSS        X13, X1, X1
 	VBROADCASTSS  X1, Z1
 
-CrossEntropyLabelsPlainAVX512_onerow_6:
+CrossEntropyLabelsPlainAVX512_onerow_7:
 CrossEntropyLabelsPlainAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
 	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DI*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsPlainAVX512_ignored_11
+	JAE     CrossEntropyLabelsPlainAVX512_ignored_12
 	VMOVSS  (R8)(R10*4), X13
 	VSUBSS  X0, X13, X13
 	VMOVSS  X13, 256(SP)(SI*4)
 	VMOVSS  keep+40(FP), X13
 	VMOVSS  X13, 288(SP)(SI*4)
 	VMOVSS  inv+44(FP), X13
-	JMP     CrossEntropyLabelsPlainAVX512_labelled_12
+	JMP     CrossEntropyLabelsPlainAVX512_labelled_13
 
-CrossEntropyLabelsPlainAVX512_ignored_11:
+CrossEntropyLabelsPlainAVX512_ignored_12:
 	VXORPS X13, X13, X13
 	VMOVSS X13, 256(SP)(SI*4)
 	VMOVSS X13, 288(SP)(SI*4)
 
-CrossEntropyLabelsPlainAVX512_labelled_12:
+CrossEntropyLabelsPlainAVX512_labelled_13:
 	CMPQ AX, $0x00000100
-	JA   CrossEntropyLabelsPlainAVX512_direct_13
+	JA   CrossEntropyLabelsPlainAVX512_direct_14
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         360(SP), SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyLabelsPlainAVX512_explast_15
-	LEAQ         (R8)(AX*4), R10
-	LEAQ         (R10)(AX*4), R10
+	JAE          CrossEntropyLabelsPlainAVX512_explast_16
+	MOVQ         AX, R10
+	IMULQ        360(SP), R10
+	LEAQ         (R8)(R10*4), R10
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsPlainAVX512_exp32_17:
+CrossEntropyLabelsPlainAVX512_exp32_18:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsPlainAVX512_exprest_18
+	JAE           CrossEntropyLabelsPlainAVX512_exprest_19
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -9677,12 +9728,12 @@ CrossEntropyLabelsPlainAVX512_exp32_17:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsPlainAVX512_exp32_17
+	JMP           CrossEntropyLabelsPlainAVX512_exp32_18
 
-CrossEntropyLabelsPlainAVX512_exprest_18:
+CrossEntropyLabelsPlainAVX512_exprest_19:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsPlainAVX512_exptail_20
+	JAE           CrossEntropyLabelsPlainAVX512_exptail_21
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -9703,11 +9754,11 @@ CrossEntropyLabelsPlainAVX512_exprest_18:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsPlainAVX512_expnext_21
+	JMP           CrossEntropyLabelsPlainAVX512_expnext_22
 
-CrossEntropyLabelsPlainAVX512_exptail_20:
+CrossEntropyLabelsPlainAVX512_exptail_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsPlainAVX512_expdone_19
+	JE            CrossEntropyLabelsPlainAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -9731,11 +9782,11 @@ CrossEntropyLabelsPlainAVX512_exptail_20:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsPlainAVX512_expdone_19
+	JMP           CrossEntropyLabelsPlainAVX512_expdone_20
 
-CrossEntropyLabelsPlainAVX512_expnext_21:
+CrossEntropyLabelsPlainAVX512_expnext_22:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsPlainAVX512_expdone_19
+	JE            CrossEntropyLabelsPlainAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -9760,7 +9811,7 @@ CrossEntropyLabelsPlainAVX512_expnext_21:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsPlainAVX512_expdone_19:
+CrossEntropyLabelsPlainAVX512_expdone_20:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -9772,14 +9823,14 @@ CrossEntropyLabelsPlainAVX512_expdone_19:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsPlainAVX512_expfolded_16
+	JMP           CrossEntropyLabelsPlainAVX512_expfolded_17
 
-CrossEntropyLabelsPlainAVX512_explast_15:
+CrossEntropyLabelsPlainAVX512_explast_16:
 	XORQ SI, SI
 
-CrossEntropyLabelsPlainAVX512_explast32_22:
+CrossEntropyLabelsPlainAVX512_explast32_23:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsPlainAVX512_explastrest_23
+	JAE           CrossEntropyLabelsPlainAVX512_explastrest_24
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -9815,12 +9866,12 @@ CrossEntropyLabelsPlainAVX512_explast32_22:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsPlainAVX512_explast32_22
+	JMP           CrossEntropyLabelsPlainAVX512_explast32_23
 
-CrossEntropyLabelsPlainAVX512_explastrest_23:
+CrossEntropyLabelsPlainAVX512_explastrest_24:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsPlainAVX512_explasttail_25
+	JAE           CrossEntropyLabelsPlainAVX512_explasttail_26
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -9839,11 +9890,11 @@ CrossEntropyLabelsPlainAVX512_explastrest_23:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsPlainAVX512_explastnext_26
+	JMP           CrossEntropyLabelsPlainAVX512_explastnext_27
 
-CrossEntropyLabelsPlainAVX512_explasttail_25:
+CrossEntropyLabelsPlainAVX512_explasttail_26:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsPlainAVX512_explastdone_24
+	JE            CrossEntropyLabelsPlainAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -9864,11 +9915,11 @@ CrossEntropyLabelsPlainAVX512_explasttail_25:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsPlainAVX512_explastdone_24
+	JMP           CrossEntropyLabelsPlainAVX512_explastdone_25
 
-CrossEntropyLabelsPlainAVX512_explastnext_26:
+CrossEntropyLabelsPlainAVX512_explastnext_27:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsPlainAVX512_explastdone_24
+	JE            CrossEntropyLabelsPlainAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -9890,8 +9941,8 @@ CrossEntropyLabelsPlainAVX512_explastnext_26:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsPlainAVX512_explastdone_24:
-CrossEntropyLabelsPlainAVX512_expfolded_16:
+CrossEntropyLabelsPlainAVX512_explastdone_25:
+CrossEntropyLabelsPlainAVX512_expfolded_17:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -9899,13 +9950,13 @@ CrossEntropyLabelsPlainAVX512_expfolded_16:
 	MOVQ          labels+24(FP), SI
 	MOVLQSX       (SI)(DI*4), SI
 	CMPQ          SI, AX
-	JAE           CrossEntropyLabelsPlainAVX512_ignored_11r
+	JAE           CrossEntropyLabelsPlainAVX512_ignored_12r
 	MOVQ          352(SP), SI
 	SHLQ          $0x05, SI
 	VMOVUPS       Y13, (SP)(SI*1)
-	JMP           CrossEntropyLabelsPlainAVX512_entered_14
+	JMP           CrossEntropyLabelsPlainAVX512_entered_15
 
-CrossEntropyLabelsPlainAVX512_ignored_11r:
+CrossEntropyLabelsPlainAVX512_ignored_12r:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -9913,26 +9964,26 @@ CrossEntropyLabelsPlainAVX512_ignored_11r:
 	VMOVUPS rowconsts<>+32(SB), Y13
 	VMOVUPS Y13, (SP)(SI*1)
 	VMOVSS  X0, (SP)(SI*1)
-	JMP     CrossEntropyLabelsPlainAVX512_entered_14
+	JMP     CrossEntropyLabelsPlainAVX512_entered_15
 
-CrossEntropyLabelsPlainAVX512_direct_13:
+CrossEntropyLabelsPlainAVX512_direct_14:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         360(SP), SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyLabelsPlainAVX512_explast_27
-	LEAQ         (R8)(AX*4), R10
-	LEAQ         (R10)(AX*4), R10
+	JAE          CrossEntropyLabelsPlainAVX512_explast_28
+	MOVQ         AX, R10
+	IMULQ        360(SP), R10
+	LEAQ         (R8)(R10*4), R10
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsPlainAVX512_exp32_29:
+CrossEntropyLabelsPlainAVX512_exp32_30:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsPlainAVX512_exprest_30
+	JAE           CrossEntropyLabelsPlainAVX512_exprest_31
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -9972,12 +10023,12 @@ CrossEntropyLabelsPlainAVX512_exp32_29:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsPlainAVX512_exp32_29
+	JMP           CrossEntropyLabelsPlainAVX512_exp32_30
 
-CrossEntropyLabelsPlainAVX512_exprest_30:
+CrossEntropyLabelsPlainAVX512_exprest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsPlainAVX512_exptail_32
+	JAE           CrossEntropyLabelsPlainAVX512_exptail_33
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -9998,11 +10049,11 @@ CrossEntropyLabelsPlainAVX512_exprest_30:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsPlainAVX512_expnext_33
+	JMP           CrossEntropyLabelsPlainAVX512_expnext_34
 
-CrossEntropyLabelsPlainAVX512_exptail_32:
+CrossEntropyLabelsPlainAVX512_exptail_33:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsPlainAVX512_expdone_31
+	JE            CrossEntropyLabelsPlainAVX512_expdone_32
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -10026,11 +10077,11 @@ CrossEntropyLabelsPlainAVX512_exptail_32:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsPlainAVX512_expdone_31
+	JMP           CrossEntropyLabelsPlainAVX512_expdone_32
 
-CrossEntropyLabelsPlainAVX512_expnext_33:
+CrossEntropyLabelsPlainAVX512_expnext_34:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsPlainAVX512_expdone_31
+	JE            CrossEntropyLabelsPlainAVX512_expdone_32
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -10055,7 +10106,7 @@ CrossEntropyLabelsPlainAVX512_expnext_33:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsPlainAVX512_expdone_31:
+CrossEntropyLabelsPlainAVX512_expdone_32:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -10067,14 +10118,14 @@ CrossEntropyLabelsPlainAVX512_expdone_31:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsPlainAVX512_expfolded_28
+	JMP           CrossEntropyLabelsPlainAVX512_expfolded_29
 
-CrossEntropyLabelsPlainAVX512_explast_27:
+CrossEntropyLabelsPlainAVX512_explast_28:
 	XORQ SI, SI
 
-CrossEntropyLabelsPlainAVX512_explast32_34:
+CrossEntropyLabelsPlainAVX512_explast32_35:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsPlainAVX512_explastrest_35
+	JAE           CrossEntropyLabelsPlainAVX512_explastrest_36
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -10110,12 +10161,12 @@ CrossEntropyLabelsPlainAVX512_explast32_34:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsPlainAVX512_explast32_34
+	JMP           CrossEntropyLabelsPlainAVX512_explast32_35
 
-CrossEntropyLabelsPlainAVX512_explastrest_35:
+CrossEntropyLabelsPlainAVX512_explastrest_36:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsPlainAVX512_explasttail_37
+	JAE           CrossEntropyLabelsPlainAVX512_explasttail_38
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -10134,11 +10185,11 @@ CrossEntropyLabelsPlainAVX512_explastrest_35:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsPlainAVX512_explastnext_38
+	JMP           CrossEntropyLabelsPlainAVX512_explastnext_39
 
-CrossEntropyLabelsPlainAVX512_explasttail_37:
+CrossEntropyLabelsPlainAVX512_explasttail_38:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsPlainAVX512_explastdone_36
+	JE            CrossEntropyLabelsPlainAVX512_explastdone_37
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -10159,11 +10210,11 @@ CrossEntropyLabelsPlainAVX512_explasttail_37:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsPlainAVX512_explastdone_36
+	JMP           CrossEntropyLabelsPlainAVX512_explastdone_37
 
-CrossEntropyLabelsPlainAVX512_explastnext_38:
+CrossEntropyLabelsPlainAVX512_explastnext_39:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsPlainAVX512_explastdone_36
+	JE            CrossEntropyLabelsPlainAVX512_explastdone_37
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -10185,8 +10236,8 @@ CrossEntropyLabelsPlainAVX512_explastnext_38:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsPlainAVX512_explastdone_36:
-CrossEntropyLabelsPlainAVX512_expfolded_28:
+CrossEntropyLabelsPlainAVX512_explastdone_37:
+CrossEntropyLabelsPlainAVX512_expfolded_29:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -10200,15 +10251,15 @@ CrossEntropyLabelsPlainAVX512_expfolded_28:
 	MOVQ         labels+24(FP), SI
 	MOVLQSX      (SI)(DI*4), SI
 	CMPQ         SI, AX
-	JAE          CrossEntropyLabelsPlainAVX512_ignoredwide_39
+	JAE          CrossEntropyLabelsPlainAVX512_ignoredwide_40
 	MOVQ         352(SP), SI
 	SHLQ         $0x05, SI
 	VMOVUPS      rowconsts<>+32(SB), Y13
 	VMOVUPS      Y13, (SP)(SI*1)
 	VMOVSS       X0, (SP)(SI*1)
-	JMP          CrossEntropyLabelsPlainAVX512_entered_14
+	JMP          CrossEntropyLabelsPlainAVX512_entered_15
 
-CrossEntropyLabelsPlainAVX512_ignoredwide_39:
+CrossEntropyLabelsPlainAVX512_ignoredwide_40:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -10217,15 +10268,15 @@ CrossEntropyLabelsPlainAVX512_ignoredwide_39:
 	VMOVUPS Y13, (SP)(SI*1)
 	VMOVSS  X0, (SP)(SI*1)
 
-CrossEntropyLabelsPlainAVX512_entered_14:
+CrossEntropyLabelsPlainAVX512_entered_15:
 	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsPlainAVX512_ringfull_40
+	JE   CrossEntropyLabelsPlainAVX512_ringfull_41
 	MOVQ SI, 352(SP)
-	JMP  CrossEntropyLabelsPlainAVX512_ringnext_41
+	JMP  CrossEntropyLabelsPlainAVX512_ringnext_42
 
-CrossEntropyLabelsPlainAVX512_ringfull_40:
+CrossEntropyLabelsPlainAVX512_ringfull_41:
 	MOVQ $0x00000000, 352(SP)
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
@@ -10286,20 +10337,25 @@ CrossEntropyLabelsPlainAVX512_ringfull_40:
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
-CrossEntropyLabelsPlainAVX512_ringnext_41:
+CrossEntropyLabelsPlainAVX512_ringnext_42:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	VMOVAPS Z1, Z0
 	VMOVAPS Z12, Z1
-	INCQ    DI
-	CMPQ    DI, R9
-	JB      CrossEntropyLabelsPlainAVX512_row
+	CMPQ    360(SP), $0x02
+	JE      CrossEntropyLabelsPlainAVX512_twoahead_43
+	VMOVAPS Z1, Z0
+
+CrossEntropyLabelsPlainAVX512_twoahead_43:
+	INCQ DI
+	CMPQ DI, R9
+	JB   CrossEntropyLabelsPlainAVX512_row
 
 CrossEntropyLabelsPlainAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
 	MOVQ 352(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsPlainAVX512_flushed_42
+	JE   CrossEntropyLabelsPlainAVX512_flushed_44
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -10354,7 +10410,7 @@ CrossEntropyLabelsPlainAVX512_end_1:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsPlainAVX512_flushrow_43:
+CrossEntropyLabelsPlainAVX512_flushrow_45:
 	VMOVSS    320(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
@@ -10362,15 +10418,15 @@ CrossEntropyLabelsPlainAVX512_flushrow_43:
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsPlainAVX512_flushrow_43
+	JB        CrossEntropyLabelsPlainAVX512_flushrow_45
 
-CrossEntropyLabelsPlainAVX512_flushed_42:
+CrossEntropyLabelsPlainAVX512_flushed_44:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsSAVX512(SB), $392-81
+TEXT ·CrossEntropyLabelsSAVX512(SB), $400-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -10409,39 +10465,46 @@ TEXT ·CrossEntropyLabelsSAVX512(SB), $392-81
 	JAE     CrossEntropyLabelsSAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// ahead: the exponential passes take the max of the row 2 ahead (cols <= 1024), else 1 ahead
+	MOVQ $0x00000001, 392(SP)
+	CMPQ AX, $0x00000400
+	JA   CrossEntropyLabelsSAVX512_aheadone_2
+	MOVQ $0x00000002, 392(SP)
+
+CrossEntropyLabelsSAVX512_aheadone_2:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsSAVX512_max32_2:
+CrossEntropyLabelsSAVX512_max32_3:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsSAVX512_maxv_3
+	JAE     CrossEntropyLabelsSAVX512_maxv_4
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	VMOVUPS 64(R8)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsSAVX512_max32_2
+	JMP     CrossEntropyLabelsSAVX512_max32_3
 
-CrossEntropyLabelsSAVX512_maxv_3:
+CrossEntropyLabelsSAVX512_maxv_4:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsSAVX512_maxtail_4
+	JAE     CrossEntropyLabelsSAVX512_maxtail_5
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsSAVX512_maxv_3
+	JMP     CrossEntropyLabelsSAVX512_maxv_4
 
-CrossEntropyLabelsSAVX512_maxtail_4:
+CrossEntropyLabelsSAVX512_maxtail_5:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsSAVX512_maxfold_5
+	JE           CrossEntropyLabelsSAVX512_maxfold_6
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R8)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsSAVX512_maxfold_5:
+CrossEntropyLabelsSAVX512_maxfold_6:
 	VMAXPS        Z13, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VMAXPS        Y13, Y0, Y0
@@ -10455,11 +10518,13 @@ CrossEntropyLabelsSAVX512_maxfold_5:
 	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
-	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	// two rows ahead: the second row's max pass (the exponential passes take the row after next)
+	CMPQ 392(SP), $0x02
+	JNE  CrossEntropyLabelsSAVX512_onerow_7
 	MOVQ DI, SI
 	INCQ SI
 	CMPQ SI, R9
-	JAE  CrossEntropyLabelsSAVX512_onerow_6
+	JAE  CrossEntropyLabelsSAVX512_onerow_7
 	LEAQ (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -10467,34 +10532,34 @@ CrossEntropyLabelsSAVX512_maxfold_5:
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsSAVX512_max32_7:
+CrossEntropyLabelsSAVX512_max32_8:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsSAVX512_maxv_8
+	JAE     CrossEntropyLabelsSAVX512_maxv_9
 	VMOVUPS (R10)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	VMOVUPS 64(R10)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsSAVX512_max32_7
+	JMP     CrossEntropyLabelsSAVX512_max32_8
 
-CrossEntropyLabelsSAVX512_maxv_8:
+CrossEntropyLabelsSAVX512_maxv_9:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsSAVX512_maxtail_9
+	JAE     CrossEntropyLabelsSAVX512_maxtail_10
 	VMOVUPS (R10)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsSAVX512_maxv_8
+	JMP     CrossEntropyLabelsSAVX512_maxv_9
 
-CrossEntropyLabelsSAVX512_maxtail_9:
+CrossEntropyLabelsSAVX512_maxtail_10:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsSAVX512_maxfold_10
+	JE           CrossEntropyLabelsSAVX512_maxfold_11
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R10)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsSAVX512_maxfold_10:
+CrossEntropyLabelsSAVX512_maxfold_11:
 	VMAXPS        Z13, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y13
 	VMAXPS        Y13, Y1, Y1
@@ -10508,14 +10573,14 @@ CrossEntropyLabelsSAVX512_maxfold_10:
 	VADDSS        X13, X1, X1
 	VBROADCASTSS  X1, Z1
 
-CrossEntropyLabelsSAVX512_onerow_6:
+CrossEntropyLabelsSAVX512_onerow_7:
 CrossEntropyLabelsSAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
 	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DI*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsSAVX512_ignored_11
+	JAE     CrossEntropyLabelsSAVX512_ignored_12
 	VMOVSS  (R8)(R10*4), X13
 	VSUBSS  X0, X13, X13
 	VMOVSS  X13, 256(SP)(SI*4)
@@ -10526,36 +10591,36 @@ CrossEntropyLabelsSAVX512_row:
 	VMOVSS  (R10)(DI*4), X14
 	VMOVSS  X14, 360(SP)(SI*4)
 	VMULSS  X14, X13, X13
-	JMP     CrossEntropyLabelsSAVX512_labelled_12
+	JMP     CrossEntropyLabelsSAVX512_labelled_13
 
-CrossEntropyLabelsSAVX512_ignored_11:
+CrossEntropyLabelsSAVX512_ignored_12:
 	VXORPS X13, X13, X13
 	VMOVSS X13, 256(SP)(SI*4)
 	VMOVSS X13, 288(SP)(SI*4)
 	VMOVSS rowconsts<>+1100(SB), X13
 	VMOVSS X13, 360(SP)(SI*4)
 
-CrossEntropyLabelsSAVX512_labelled_12:
+CrossEntropyLabelsSAVX512_labelled_13:
 	CMPQ AX, $0x00000100
-	JA   CrossEntropyLabelsSAVX512_direct_13
+	JA   CrossEntropyLabelsSAVX512_direct_14
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         392(SP), SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyLabelsSAVX512_explast_15
-	LEAQ         (R8)(AX*4), R10
-	LEAQ         (R10)(AX*4), R10
+	JAE          CrossEntropyLabelsSAVX512_explast_16
+	MOVQ         AX, R10
+	IMULQ        392(SP), R10
+	LEAQ         (R8)(R10*4), R10
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsSAVX512_exp32_17:
+CrossEntropyLabelsSAVX512_exp32_18:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsSAVX512_exprest_18
+	JAE           CrossEntropyLabelsSAVX512_exprest_19
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -10595,12 +10660,12 @@ CrossEntropyLabelsSAVX512_exp32_17:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsSAVX512_exp32_17
+	JMP           CrossEntropyLabelsSAVX512_exp32_18
 
-CrossEntropyLabelsSAVX512_exprest_18:
+CrossEntropyLabelsSAVX512_exprest_19:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsSAVX512_exptail_20
+	JAE           CrossEntropyLabelsSAVX512_exptail_21
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -10621,11 +10686,11 @@ CrossEntropyLabelsSAVX512_exprest_18:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsSAVX512_expnext_21
+	JMP           CrossEntropyLabelsSAVX512_expnext_22
 
-CrossEntropyLabelsSAVX512_exptail_20:
+CrossEntropyLabelsSAVX512_exptail_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsSAVX512_expdone_19
+	JE            CrossEntropyLabelsSAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -10649,11 +10714,11 @@ CrossEntropyLabelsSAVX512_exptail_20:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsSAVX512_expdone_19
+	JMP           CrossEntropyLabelsSAVX512_expdone_20
 
-CrossEntropyLabelsSAVX512_expnext_21:
+CrossEntropyLabelsSAVX512_expnext_22:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsSAVX512_expdone_19
+	JE            CrossEntropyLabelsSAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -10678,7 +10743,7 @@ CrossEntropyLabelsSAVX512_expnext_21:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsSAVX512_expdone_19:
+CrossEntropyLabelsSAVX512_expdone_20:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -10690,14 +10755,14 @@ CrossEntropyLabelsSAVX512_expdone_19:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsSAVX512_expfolded_16
+	JMP           CrossEntropyLabelsSAVX512_expfolded_17
 
-CrossEntropyLabelsSAVX512_explast_15:
+CrossEntropyLabelsSAVX512_explast_16:
 	XORQ SI, SI
 
-CrossEntropyLabelsSAVX512_explast32_22:
+CrossEntropyLabelsSAVX512_explast32_23:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsSAVX512_explastrest_23
+	JAE           CrossEntropyLabelsSAVX512_explastrest_24
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -10733,12 +10798,12 @@ CrossEntropyLabelsSAVX512_explast32_22:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsSAVX512_explast32_22
+	JMP           CrossEntropyLabelsSAVX512_explast32_23
 
-CrossEntropyLabelsSAVX512_explastrest_23:
+CrossEntropyLabelsSAVX512_explastrest_24:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsSAVX512_explasttail_25
+	JAE           CrossEntropyLabelsSAVX512_explasttail_26
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -10757,11 +10822,11 @@ CrossEntropyLabelsSAVX512_explastrest_23:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsSAVX512_explastnext_26
+	JMP           CrossEntropyLabelsSAVX512_explastnext_27
 
-CrossEntropyLabelsSAVX512_explasttail_25:
+CrossEntropyLabelsSAVX512_explasttail_26:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsSAVX512_explastdone_24
+	JE            CrossEntropyLabelsSAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -10782,11 +10847,11 @@ CrossEntropyLabelsSAVX512_explasttail_25:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsSAVX512_explastdone_24
+	JMP           CrossEntropyLabelsSAVX512_explastdone_25
 
-CrossEntropyLabelsSAVX512_explastnext_26:
+CrossEntropyLabelsSAVX512_explastnext_27:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsSAVX512_explastdone_24
+	JE            CrossEntropyLabelsSAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -10808,8 +10873,8 @@ CrossEntropyLabelsSAVX512_explastnext_26:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsSAVX512_explastdone_24:
-CrossEntropyLabelsSAVX512_expfolded_16:
+CrossEntropyLabelsSAVX512_explastdone_25:
+CrossEntropyLabelsSAVX512_expfolded_17:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -10817,13 +10882,13 @@ CrossEntropyLabelsSAVX512_expfolded_16:
 	MOVQ          labels+24(FP), SI
 	MOVLQSX       (SI)(DI*4), SI
 	CMPQ          SI, AX
-	JAE           CrossEntropyLabelsSAVX512_ignored_11r
+	JAE           CrossEntropyLabelsSAVX512_ignored_12r
 	MOVQ          352(SP), SI
 	SHLQ          $0x05, SI
 	VMOVUPS       Y13, (SP)(SI*1)
-	JMP           CrossEntropyLabelsSAVX512_entered_14
+	JMP           CrossEntropyLabelsSAVX512_entered_15
 
-CrossEntropyLabelsSAVX512_ignored_11r:
+CrossEntropyLabelsSAVX512_ignored_12r:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -10831,26 +10896,26 @@ CrossEntropyLabelsSAVX512_ignored_11r:
 	VMOVUPS rowconsts<>+32(SB), Y13
 	VMOVUPS Y13, (SP)(SI*1)
 	VMOVSS  X0, (SP)(SI*1)
-	JMP     CrossEntropyLabelsSAVX512_entered_14
+	JMP     CrossEntropyLabelsSAVX512_entered_15
 
-CrossEntropyLabelsSAVX512_direct_13:
+CrossEntropyLabelsSAVX512_direct_14:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         392(SP), SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyLabelsSAVX512_explast_27
-	LEAQ         (R8)(AX*4), R10
-	LEAQ         (R10)(AX*4), R10
+	JAE          CrossEntropyLabelsSAVX512_explast_28
+	MOVQ         AX, R10
+	IMULQ        392(SP), R10
+	LEAQ         (R8)(R10*4), R10
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsSAVX512_exp32_29:
+CrossEntropyLabelsSAVX512_exp32_30:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsSAVX512_exprest_30
+	JAE           CrossEntropyLabelsSAVX512_exprest_31
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -10890,12 +10955,12 @@ CrossEntropyLabelsSAVX512_exp32_29:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsSAVX512_exp32_29
+	JMP           CrossEntropyLabelsSAVX512_exp32_30
 
-CrossEntropyLabelsSAVX512_exprest_30:
+CrossEntropyLabelsSAVX512_exprest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsSAVX512_exptail_32
+	JAE           CrossEntropyLabelsSAVX512_exptail_33
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -10916,11 +10981,11 @@ CrossEntropyLabelsSAVX512_exprest_30:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsSAVX512_expnext_33
+	JMP           CrossEntropyLabelsSAVX512_expnext_34
 
-CrossEntropyLabelsSAVX512_exptail_32:
+CrossEntropyLabelsSAVX512_exptail_33:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsSAVX512_expdone_31
+	JE            CrossEntropyLabelsSAVX512_expdone_32
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -10944,11 +11009,11 @@ CrossEntropyLabelsSAVX512_exptail_32:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsSAVX512_expdone_31
+	JMP           CrossEntropyLabelsSAVX512_expdone_32
 
-CrossEntropyLabelsSAVX512_expnext_33:
+CrossEntropyLabelsSAVX512_expnext_34:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsSAVX512_expdone_31
+	JE            CrossEntropyLabelsSAVX512_expdone_32
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -10973,7 +11038,7 @@ CrossEntropyLabelsSAVX512_expnext_33:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsSAVX512_expdone_31:
+CrossEntropyLabelsSAVX512_expdone_32:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -10985,14 +11050,14 @@ CrossEntropyLabelsSAVX512_expdone_31:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsSAVX512_expfolded_28
+	JMP           CrossEntropyLabelsSAVX512_expfolded_29
 
-CrossEntropyLabelsSAVX512_explast_27:
+CrossEntropyLabelsSAVX512_explast_28:
 	XORQ SI, SI
 
-CrossEntropyLabelsSAVX512_explast32_34:
+CrossEntropyLabelsSAVX512_explast32_35:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsSAVX512_explastrest_35
+	JAE           CrossEntropyLabelsSAVX512_explastrest_36
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -11028,12 +11093,12 @@ CrossEntropyLabelsSAVX512_explast32_34:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsSAVX512_explast32_34
+	JMP           CrossEntropyLabelsSAVX512_explast32_35
 
-CrossEntropyLabelsSAVX512_explastrest_35:
+CrossEntropyLabelsSAVX512_explastrest_36:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsSAVX512_explasttail_37
+	JAE           CrossEntropyLabelsSAVX512_explasttail_38
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -11052,11 +11117,11 @@ CrossEntropyLabelsSAVX512_explastrest_35:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsSAVX512_explastnext_38
+	JMP           CrossEntropyLabelsSAVX512_explastnext_39
 
-CrossEntropyLabelsSAVX512_explasttail_37:
+CrossEntropyLabelsSAVX512_explasttail_38:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsSAVX512_explastdone_36
+	JE            CrossEntropyLabelsSAVX512_explastdone_37
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -11077,11 +11142,11 @@ CrossEntropyLabelsSAVX512_explasttail_37:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsSAVX512_explastdone_36
+	JMP           CrossEntropyLabelsSAVX512_explastdone_37
 
-CrossEntropyLabelsSAVX512_explastnext_38:
+CrossEntropyLabelsSAVX512_explastnext_39:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsSAVX512_explastdone_36
+	JE            CrossEntropyLabelsSAVX512_explastdone_37
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -11103,8 +11168,8 @@ CrossEntropyLabelsSAVX512_explastnext_38:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsSAVX512_explastdone_36:
-CrossEntropyLabelsSAVX512_expfolded_28:
+CrossEntropyLabelsSAVX512_explastdone_37:
+CrossEntropyLabelsSAVX512_expfolded_29:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -11118,15 +11183,15 @@ CrossEntropyLabelsSAVX512_expfolded_28:
 	MOVQ         labels+24(FP), SI
 	MOVLQSX      (SI)(DI*4), SI
 	CMPQ         SI, AX
-	JAE          CrossEntropyLabelsSAVX512_ignoredwide_39
+	JAE          CrossEntropyLabelsSAVX512_ignoredwide_40
 	MOVQ         352(SP), SI
 	SHLQ         $0x05, SI
 	VMOVUPS      rowconsts<>+32(SB), Y13
 	VMOVUPS      Y13, (SP)(SI*1)
 	VMOVSS       X0, (SP)(SI*1)
-	JMP          CrossEntropyLabelsSAVX512_entered_14
+	JMP          CrossEntropyLabelsSAVX512_entered_15
 
-CrossEntropyLabelsSAVX512_ignoredwide_39:
+CrossEntropyLabelsSAVX512_ignoredwide_40:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -11135,15 +11200,15 @@ CrossEntropyLabelsSAVX512_ignoredwide_39:
 	VMOVUPS Y13, (SP)(SI*1)
 	VMOVSS  X0, (SP)(SI*1)
 
-CrossEntropyLabelsSAVX512_entered_14:
+CrossEntropyLabelsSAVX512_entered_15:
 	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsSAVX512_ringfull_40
+	JE   CrossEntropyLabelsSAVX512_ringfull_41
 	MOVQ SI, 352(SP)
-	JMP  CrossEntropyLabelsSAVX512_ringnext_41
+	JMP  CrossEntropyLabelsSAVX512_ringnext_42
 
-CrossEntropyLabelsSAVX512_ringfull_40:
+CrossEntropyLabelsSAVX512_ringfull_41:
 	MOVQ $0x00000000, 352(SP)
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
@@ -11205,20 +11270,25 @@ CrossEntropyLabelsSAVX512_ringfull_40:
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
-CrossEntropyLabelsSAVX512_ringnext_41:
+CrossEntropyLabelsSAVX512_ringnext_42:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	VMOVAPS Z1, Z0
 	VMOVAPS Z12, Z1
-	INCQ    DI
-	CMPQ    DI, R9
-	JB      CrossEntropyLabelsSAVX512_row
+	CMPQ    392(SP), $0x02
+	JE      CrossEntropyLabelsSAVX512_twoahead_43
+	VMOVAPS Z1, Z0
+
+CrossEntropyLabelsSAVX512_twoahead_43:
+	INCQ DI
+	CMPQ DI, R9
+	JB   CrossEntropyLabelsSAVX512_row
 
 CrossEntropyLabelsSAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
 	MOVQ 352(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsSAVX512_flushed_42
+	JE   CrossEntropyLabelsSAVX512_flushed_44
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -11274,7 +11344,7 @@ CrossEntropyLabelsSAVX512_end_1:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsSAVX512_flushrow_43:
+CrossEntropyLabelsSAVX512_flushrow_45:
 	VMOVSS    320(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
@@ -11282,15 +11352,15 @@ CrossEntropyLabelsSAVX512_flushrow_43:
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsSAVX512_flushrow_43
+	JB        CrossEntropyLabelsSAVX512_flushrow_45
 
-CrossEntropyLabelsSAVX512_flushed_42:
+CrossEntropyLabelsSAVX512_flushed_44:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsWAVX512(SB), $360-81
+TEXT ·CrossEntropyLabelsWAVX512(SB), $368-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -11329,39 +11399,46 @@ TEXT ·CrossEntropyLabelsWAVX512(SB), $360-81
 	JAE     CrossEntropyLabelsWAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// ahead: the exponential passes take the max of the row 2 ahead (cols <= 1024), else 1 ahead
+	MOVQ $0x00000001, 360(SP)
+	CMPQ AX, $0x00000400
+	JA   CrossEntropyLabelsWAVX512_aheadone_2
+	MOVQ $0x00000002, 360(SP)
+
+CrossEntropyLabelsWAVX512_aheadone_2:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsWAVX512_max32_2:
+CrossEntropyLabelsWAVX512_max32_3:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsWAVX512_maxv_3
+	JAE     CrossEntropyLabelsWAVX512_maxv_4
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	VMOVUPS 64(R8)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsWAVX512_max32_2
+	JMP     CrossEntropyLabelsWAVX512_max32_3
 
-CrossEntropyLabelsWAVX512_maxv_3:
+CrossEntropyLabelsWAVX512_maxv_4:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsWAVX512_maxtail_4
+	JAE     CrossEntropyLabelsWAVX512_maxtail_5
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsWAVX512_maxv_3
+	JMP     CrossEntropyLabelsWAVX512_maxv_4
 
-CrossEntropyLabelsWAVX512_maxtail_4:
+CrossEntropyLabelsWAVX512_maxtail_5:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsWAVX512_maxfold_5
+	JE           CrossEntropyLabelsWAVX512_maxfold_6
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R8)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsWAVX512_maxfold_5:
+CrossEntropyLabelsWAVX512_maxfold_6:
 	VMAXPS        Z13, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VMAXPS        Y13, Y0, Y0
@@ -11375,11 +11452,13 @@ CrossEntropyLabelsWAVX512_maxfold_5:
 	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
-	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	// two rows ahead: the second row's max pass (the exponential passes take the row after next)
+	CMPQ 360(SP), $0x02
+	JNE  CrossEntropyLabelsWAVX512_onerow_7
 	MOVQ DI, SI
 	INCQ SI
 	CMPQ SI, R9
-	JAE  CrossEntropyLabelsWAVX512_onerow_6
+	JAE  CrossEntropyLabelsWAVX512_onerow_7
 	LEAQ (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -11387,34 +11466,34 @@ CrossEntropyLabelsWAVX512_maxfold_5:
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsWAVX512_max32_7:
+CrossEntropyLabelsWAVX512_max32_8:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsWAVX512_maxv_8
+	JAE     CrossEntropyLabelsWAVX512_maxv_9
 	VMOVUPS (R10)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	VMOVUPS 64(R10)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsWAVX512_max32_7
+	JMP     CrossEntropyLabelsWAVX512_max32_8
 
-CrossEntropyLabelsWAVX512_maxv_8:
+CrossEntropyLabelsWAVX512_maxv_9:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsWAVX512_maxtail_9
+	JAE     CrossEntropyLabelsWAVX512_maxtail_10
 	VMOVUPS (R10)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsWAVX512_maxv_8
+	JMP     CrossEntropyLabelsWAVX512_maxv_9
 
-CrossEntropyLabelsWAVX512_maxtail_9:
+CrossEntropyLabelsWAVX512_maxtail_10:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsWAVX512_maxfold_10
+	JE           CrossEntropyLabelsWAVX512_maxfold_11
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R10)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsWAVX512_maxfold_10:
+CrossEntropyLabelsWAVX512_maxfold_11:
 	VMAXPS        Z13, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y13
 	VMAXPS        Y13, Y1, Y1
@@ -11428,14 +11507,14 @@ CrossEntropyLabelsWAVX512_maxfold_10:
 	VADDSS        X13, X1, X1
 	VBROADCASTSS  X1, Z1
 
-CrossEntropyLabelsWAVX512_onerow_6:
+CrossEntropyLabelsWAVX512_onerow_7:
 CrossEntropyLabelsWAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
 	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DI*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsWAVX512_ignored_11
+	JAE     CrossEntropyLabelsWAVX512_ignored_12
 	VMOVSS  (R8)(R10*4), X13
 	VSUBSS  X0, X13, X13
 	VMOVSS  X13, 256(SP)(SI*4)
@@ -11444,34 +11523,34 @@ CrossEntropyLabelsWAVX512_row:
 	VMULSS  (R11)(R10*4), X13, X13
 	VMOVSS  X13, 288(SP)(SI*4)
 	VMOVSS  inv+44(FP), X13
-	JMP     CrossEntropyLabelsWAVX512_labelled_12
+	JMP     CrossEntropyLabelsWAVX512_labelled_13
 
-CrossEntropyLabelsWAVX512_ignored_11:
+CrossEntropyLabelsWAVX512_ignored_12:
 	VXORPS X13, X13, X13
 	VMOVSS X13, 256(SP)(SI*4)
 	VMOVSS X13, 288(SP)(SI*4)
 
-CrossEntropyLabelsWAVX512_labelled_12:
+CrossEntropyLabelsWAVX512_labelled_13:
 	CMPQ AX, $0x00000100
-	JA   CrossEntropyLabelsWAVX512_direct_13
+	JA   CrossEntropyLabelsWAVX512_direct_14
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         360(SP), SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyLabelsWAVX512_explast_15
-	LEAQ         (R8)(AX*4), R10
-	LEAQ         (R10)(AX*4), R10
+	JAE          CrossEntropyLabelsWAVX512_explast_16
+	MOVQ         AX, R10
+	IMULQ        360(SP), R10
+	LEAQ         (R8)(R10*4), R10
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsWAVX512_exp32_17:
+CrossEntropyLabelsWAVX512_exp32_18:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsWAVX512_exprest_18
+	JAE           CrossEntropyLabelsWAVX512_exprest_19
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -11511,12 +11590,12 @@ CrossEntropyLabelsWAVX512_exp32_17:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsWAVX512_exp32_17
+	JMP           CrossEntropyLabelsWAVX512_exp32_18
 
-CrossEntropyLabelsWAVX512_exprest_18:
+CrossEntropyLabelsWAVX512_exprest_19:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsWAVX512_exptail_20
+	JAE           CrossEntropyLabelsWAVX512_exptail_21
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -11537,11 +11616,11 @@ CrossEntropyLabelsWAVX512_exprest_18:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsWAVX512_expnext_21
+	JMP           CrossEntropyLabelsWAVX512_expnext_22
 
-CrossEntropyLabelsWAVX512_exptail_20:
+CrossEntropyLabelsWAVX512_exptail_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWAVX512_expdone_19
+	JE            CrossEntropyLabelsWAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -11565,11 +11644,11 @@ CrossEntropyLabelsWAVX512_exptail_20:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsWAVX512_expdone_19
+	JMP           CrossEntropyLabelsWAVX512_expdone_20
 
-CrossEntropyLabelsWAVX512_expnext_21:
+CrossEntropyLabelsWAVX512_expnext_22:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWAVX512_expdone_19
+	JE            CrossEntropyLabelsWAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -11594,7 +11673,7 @@ CrossEntropyLabelsWAVX512_expnext_21:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsWAVX512_expdone_19:
+CrossEntropyLabelsWAVX512_expdone_20:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -11606,14 +11685,14 @@ CrossEntropyLabelsWAVX512_expdone_19:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsWAVX512_expfolded_16
+	JMP           CrossEntropyLabelsWAVX512_expfolded_17
 
-CrossEntropyLabelsWAVX512_explast_15:
+CrossEntropyLabelsWAVX512_explast_16:
 	XORQ SI, SI
 
-CrossEntropyLabelsWAVX512_explast32_22:
+CrossEntropyLabelsWAVX512_explast32_23:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsWAVX512_explastrest_23
+	JAE           CrossEntropyLabelsWAVX512_explastrest_24
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -11649,12 +11728,12 @@ CrossEntropyLabelsWAVX512_explast32_22:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsWAVX512_explast32_22
+	JMP           CrossEntropyLabelsWAVX512_explast32_23
 
-CrossEntropyLabelsWAVX512_explastrest_23:
+CrossEntropyLabelsWAVX512_explastrest_24:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsWAVX512_explasttail_25
+	JAE           CrossEntropyLabelsWAVX512_explasttail_26
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -11673,11 +11752,11 @@ CrossEntropyLabelsWAVX512_explastrest_23:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsWAVX512_explastnext_26
+	JMP           CrossEntropyLabelsWAVX512_explastnext_27
 
-CrossEntropyLabelsWAVX512_explasttail_25:
+CrossEntropyLabelsWAVX512_explasttail_26:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWAVX512_explastdone_24
+	JE            CrossEntropyLabelsWAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -11698,11 +11777,11 @@ CrossEntropyLabelsWAVX512_explasttail_25:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsWAVX512_explastdone_24
+	JMP           CrossEntropyLabelsWAVX512_explastdone_25
 
-CrossEntropyLabelsWAVX512_explastnext_26:
+CrossEntropyLabelsWAVX512_explastnext_27:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWAVX512_explastdone_24
+	JE            CrossEntropyLabelsWAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -11724,8 +11803,8 @@ CrossEntropyLabelsWAVX512_explastnext_26:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsWAVX512_explastdone_24:
-CrossEntropyLabelsWAVX512_expfolded_16:
+CrossEntropyLabelsWAVX512_explastdone_25:
+CrossEntropyLabelsWAVX512_expfolded_17:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -11733,13 +11812,13 @@ CrossEntropyLabelsWAVX512_expfolded_16:
 	MOVQ          labels+24(FP), SI
 	MOVLQSX       (SI)(DI*4), SI
 	CMPQ          SI, AX
-	JAE           CrossEntropyLabelsWAVX512_ignored_11r
+	JAE           CrossEntropyLabelsWAVX512_ignored_12r
 	MOVQ          352(SP), SI
 	SHLQ          $0x05, SI
 	VMOVUPS       Y13, (SP)(SI*1)
-	JMP           CrossEntropyLabelsWAVX512_entered_14
+	JMP           CrossEntropyLabelsWAVX512_entered_15
 
-CrossEntropyLabelsWAVX512_ignored_11r:
+CrossEntropyLabelsWAVX512_ignored_12r:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -11747,26 +11826,26 @@ CrossEntropyLabelsWAVX512_ignored_11r:
 	VMOVUPS rowconsts<>+32(SB), Y13
 	VMOVUPS Y13, (SP)(SI*1)
 	VMOVSS  X0, (SP)(SI*1)
-	JMP     CrossEntropyLabelsWAVX512_entered_14
+	JMP     CrossEntropyLabelsWAVX512_entered_15
 
-CrossEntropyLabelsWAVX512_direct_13:
+CrossEntropyLabelsWAVX512_direct_14:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         360(SP), SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyLabelsWAVX512_explast_27
-	LEAQ         (R8)(AX*4), R10
-	LEAQ         (R10)(AX*4), R10
+	JAE          CrossEntropyLabelsWAVX512_explast_28
+	MOVQ         AX, R10
+	IMULQ        360(SP), R10
+	LEAQ         (R8)(R10*4), R10
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsWAVX512_exp32_29:
+CrossEntropyLabelsWAVX512_exp32_30:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsWAVX512_exprest_30
+	JAE           CrossEntropyLabelsWAVX512_exprest_31
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -11806,12 +11885,12 @@ CrossEntropyLabelsWAVX512_exp32_29:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsWAVX512_exp32_29
+	JMP           CrossEntropyLabelsWAVX512_exp32_30
 
-CrossEntropyLabelsWAVX512_exprest_30:
+CrossEntropyLabelsWAVX512_exprest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsWAVX512_exptail_32
+	JAE           CrossEntropyLabelsWAVX512_exptail_33
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -11832,11 +11911,11 @@ CrossEntropyLabelsWAVX512_exprest_30:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsWAVX512_expnext_33
+	JMP           CrossEntropyLabelsWAVX512_expnext_34
 
-CrossEntropyLabelsWAVX512_exptail_32:
+CrossEntropyLabelsWAVX512_exptail_33:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWAVX512_expdone_31
+	JE            CrossEntropyLabelsWAVX512_expdone_32
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -11860,11 +11939,11 @@ CrossEntropyLabelsWAVX512_exptail_32:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsWAVX512_expdone_31
+	JMP           CrossEntropyLabelsWAVX512_expdone_32
 
-CrossEntropyLabelsWAVX512_expnext_33:
+CrossEntropyLabelsWAVX512_expnext_34:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWAVX512_expdone_31
+	JE            CrossEntropyLabelsWAVX512_expdone_32
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -11889,7 +11968,7 @@ CrossEntropyLabelsWAVX512_expnext_33:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsWAVX512_expdone_31:
+CrossEntropyLabelsWAVX512_expdone_32:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -11901,14 +11980,14 @@ CrossEntropyLabelsWAVX512_expdone_31:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsWAVX512_expfolded_28
+	JMP           CrossEntropyLabelsWAVX512_expfolded_29
 
-CrossEntropyLabelsWAVX512_explast_27:
+CrossEntropyLabelsWAVX512_explast_28:
 	XORQ SI, SI
 
-CrossEntropyLabelsWAVX512_explast32_34:
+CrossEntropyLabelsWAVX512_explast32_35:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsWAVX512_explastrest_35
+	JAE           CrossEntropyLabelsWAVX512_explastrest_36
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -11944,12 +12023,12 @@ CrossEntropyLabelsWAVX512_explast32_34:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsWAVX512_explast32_34
+	JMP           CrossEntropyLabelsWAVX512_explast32_35
 
-CrossEntropyLabelsWAVX512_explastrest_35:
+CrossEntropyLabelsWAVX512_explastrest_36:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsWAVX512_explasttail_37
+	JAE           CrossEntropyLabelsWAVX512_explasttail_38
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -11968,11 +12047,11 @@ CrossEntropyLabelsWAVX512_explastrest_35:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsWAVX512_explastnext_38
+	JMP           CrossEntropyLabelsWAVX512_explastnext_39
 
-CrossEntropyLabelsWAVX512_explasttail_37:
+CrossEntropyLabelsWAVX512_explasttail_38:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWAVX512_explastdone_36
+	JE            CrossEntropyLabelsWAVX512_explastdone_37
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -11993,11 +12072,11 @@ CrossEntropyLabelsWAVX512_explasttail_37:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsWAVX512_explastdone_36
+	JMP           CrossEntropyLabelsWAVX512_explastdone_37
 
-CrossEntropyLabelsWAVX512_explastnext_38:
+CrossEntropyLabelsWAVX512_explastnext_39:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWAVX512_explastdone_36
+	JE            CrossEntropyLabelsWAVX512_explastdone_37
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -12019,8 +12098,8 @@ CrossEntropyLabelsWAVX512_explastnext_38:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsWAVX512_explastdone_36:
-CrossEntropyLabelsWAVX512_expfolded_28:
+CrossEntropyLabelsWAVX512_explastdone_37:
+CrossEntropyLabelsWAVX512_expfolded_29:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -12034,15 +12113,15 @@ CrossEntropyLabelsWAVX512_expfolded_28:
 	MOVQ         labels+24(FP), SI
 	MOVLQSX      (SI)(DI*4), SI
 	CMPQ         SI, AX
-	JAE          CrossEntropyLabelsWAVX512_ignoredwide_39
+	JAE          CrossEntropyLabelsWAVX512_ignoredwide_40
 	MOVQ         352(SP), SI
 	SHLQ         $0x05, SI
 	VMOVUPS      rowconsts<>+32(SB), Y13
 	VMOVUPS      Y13, (SP)(SI*1)
 	VMOVSS       X0, (SP)(SI*1)
-	JMP          CrossEntropyLabelsWAVX512_entered_14
+	JMP          CrossEntropyLabelsWAVX512_entered_15
 
-CrossEntropyLabelsWAVX512_ignoredwide_39:
+CrossEntropyLabelsWAVX512_ignoredwide_40:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -12051,15 +12130,15 @@ CrossEntropyLabelsWAVX512_ignoredwide_39:
 	VMOVUPS Y13, (SP)(SI*1)
 	VMOVSS  X0, (SP)(SI*1)
 
-CrossEntropyLabelsWAVX512_entered_14:
+CrossEntropyLabelsWAVX512_entered_15:
 	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsWAVX512_ringfull_40
+	JE   CrossEntropyLabelsWAVX512_ringfull_41
 	MOVQ SI, 352(SP)
-	JMP  CrossEntropyLabelsWAVX512_ringnext_41
+	JMP  CrossEntropyLabelsWAVX512_ringnext_42
 
-CrossEntropyLabelsWAVX512_ringfull_40:
+CrossEntropyLabelsWAVX512_ringfull_41:
 	MOVQ $0x00000000, 352(SP)
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
@@ -12120,20 +12199,25 @@ CrossEntropyLabelsWAVX512_ringfull_40:
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
-CrossEntropyLabelsWAVX512_ringnext_41:
+CrossEntropyLabelsWAVX512_ringnext_42:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	VMOVAPS Z1, Z0
 	VMOVAPS Z12, Z1
-	INCQ    DI
-	CMPQ    DI, R9
-	JB      CrossEntropyLabelsWAVX512_row
+	CMPQ    360(SP), $0x02
+	JE      CrossEntropyLabelsWAVX512_twoahead_43
+	VMOVAPS Z1, Z0
+
+CrossEntropyLabelsWAVX512_twoahead_43:
+	INCQ DI
+	CMPQ DI, R9
+	JB   CrossEntropyLabelsWAVX512_row
 
 CrossEntropyLabelsWAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
 	MOVQ 352(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsWAVX512_flushed_42
+	JE   CrossEntropyLabelsWAVX512_flushed_44
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -12188,7 +12272,7 @@ CrossEntropyLabelsWAVX512_end_1:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsWAVX512_flushrow_43:
+CrossEntropyLabelsWAVX512_flushrow_45:
 	VMOVSS    320(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
@@ -12196,15 +12280,15 @@ CrossEntropyLabelsWAVX512_flushrow_43:
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsWAVX512_flushrow_43
+	JB        CrossEntropyLabelsWAVX512_flushrow_45
 
-CrossEntropyLabelsWAVX512_flushed_42:
+CrossEntropyLabelsWAVX512_flushed_44:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsWSAVX512(SB), $392-81
+TEXT ·CrossEntropyLabelsWSAVX512(SB), $400-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -12243,39 +12327,46 @@ TEXT ·CrossEntropyLabelsWSAVX512(SB), $392-81
 	JAE     CrossEntropyLabelsWSAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// ahead: the exponential passes take the max of the row 2 ahead (cols <= 1024), else 1 ahead
+	MOVQ $0x00000001, 392(SP)
+	CMPQ AX, $0x00000400
+	JA   CrossEntropyLabelsWSAVX512_aheadone_2
+	MOVQ $0x00000002, 392(SP)
+
+CrossEntropyLabelsWSAVX512_aheadone_2:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsWSAVX512_max32_2:
+CrossEntropyLabelsWSAVX512_max32_3:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsWSAVX512_maxv_3
+	JAE     CrossEntropyLabelsWSAVX512_maxv_4
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	VMOVUPS 64(R8)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsWSAVX512_max32_2
+	JMP     CrossEntropyLabelsWSAVX512_max32_3
 
-CrossEntropyLabelsWSAVX512_maxv_3:
+CrossEntropyLabelsWSAVX512_maxv_4:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsWSAVX512_maxtail_4
+	JAE     CrossEntropyLabelsWSAVX512_maxtail_5
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsWSAVX512_maxv_3
+	JMP     CrossEntropyLabelsWSAVX512_maxv_4
 
-CrossEntropyLabelsWSAVX512_maxtail_4:
+CrossEntropyLabelsWSAVX512_maxtail_5:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsWSAVX512_maxfold_5
+	JE           CrossEntropyLabelsWSAVX512_maxfold_6
 	LEAQ         rowconsts<>+64(SB), R10
 	KMOVW        (R10)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R8)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsWSAVX512_maxfold_5:
+CrossEntropyLabelsWSAVX512_maxfold_6:
 	VMAXPS        Z13, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VMAXPS        Y13, Y0, Y0
@@ -12289,11 +12380,13 @@ CrossEntropyLabelsWSAVX512_maxfold_5:
 	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
-	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	// two rows ahead: the second row's max pass (the exponential passes take the row after next)
+	CMPQ 392(SP), $0x02
+	JNE  CrossEntropyLabelsWSAVX512_onerow_7
 	MOVQ DI, SI
 	INCQ SI
 	CMPQ SI, R9
-	JAE  CrossEntropyLabelsWSAVX512_onerow_6
+	JAE  CrossEntropyLabelsWSAVX512_onerow_7
 	LEAQ (R8)(AX*4), R10
 
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -12301,34 +12394,34 @@ CrossEntropyLabelsWSAVX512_maxfold_5:
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsWSAVX512_max32_7:
+CrossEntropyLabelsWSAVX512_max32_8:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsWSAVX512_maxv_8
+	JAE     CrossEntropyLabelsWSAVX512_maxv_9
 	VMOVUPS (R10)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	VMOVUPS 64(R10)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsWSAVX512_max32_7
+	JMP     CrossEntropyLabelsWSAVX512_max32_8
 
-CrossEntropyLabelsWSAVX512_maxv_8:
+CrossEntropyLabelsWSAVX512_maxv_9:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsWSAVX512_maxtail_9
+	JAE     CrossEntropyLabelsWSAVX512_maxtail_10
 	VMOVUPS (R10)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsWSAVX512_maxv_8
+	JMP     CrossEntropyLabelsWSAVX512_maxv_9
 
-CrossEntropyLabelsWSAVX512_maxtail_9:
+CrossEntropyLabelsWSAVX512_maxtail_10:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsWSAVX512_maxfold_10
+	JE           CrossEntropyLabelsWSAVX512_maxfold_11
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R10)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsWSAVX512_maxfold_10:
+CrossEntropyLabelsWSAVX512_maxfold_11:
 	VMAXPS        Z13, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y13
 	VMAXPS        Y13, Y1, Y1
@@ -12342,14 +12435,14 @@ CrossEntropyLabelsWSAVX512_maxfold_10:
 	VADDSS        X13, X1, X1
 	VBROADCASTSS  X1, Z1
 
-CrossEntropyLabelsWSAVX512_onerow_6:
+CrossEntropyLabelsWSAVX512_onerow_7:
 CrossEntropyLabelsWSAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
 	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R10
 	MOVLQSX (R10)(DI*4), R10
 	CMPQ    R10, AX
-	JAE     CrossEntropyLabelsWSAVX512_ignored_11
+	JAE     CrossEntropyLabelsWSAVX512_ignored_12
 	VMOVSS  (R8)(R10*4), X13
 	VSUBSS  X0, X13, X13
 	VMOVSS  X13, 256(SP)(SI*4)
@@ -12362,36 +12455,36 @@ CrossEntropyLabelsWSAVX512_row:
 	VMOVSS  (R10)(DI*4), X14
 	VMOVSS  X14, 360(SP)(SI*4)
 	VMULSS  X14, X13, X13
-	JMP     CrossEntropyLabelsWSAVX512_labelled_12
+	JMP     CrossEntropyLabelsWSAVX512_labelled_13
 
-CrossEntropyLabelsWSAVX512_ignored_11:
+CrossEntropyLabelsWSAVX512_ignored_12:
 	VXORPS X13, X13, X13
 	VMOVSS X13, 256(SP)(SI*4)
 	VMOVSS X13, 288(SP)(SI*4)
 	VMOVSS rowconsts<>+1100(SB), X13
 	VMOVSS X13, 360(SP)(SI*4)
 
-CrossEntropyLabelsWSAVX512_labelled_12:
+CrossEntropyLabelsWSAVX512_labelled_13:
 	CMPQ AX, $0x00000100
-	JA   CrossEntropyLabelsWSAVX512_direct_13
+	JA   CrossEntropyLabelsWSAVX512_direct_14
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         392(SP), SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyLabelsWSAVX512_explast_15
-	LEAQ         (R8)(AX*4), R10
-	LEAQ         (R10)(AX*4), R10
+	JAE          CrossEntropyLabelsWSAVX512_explast_16
+	MOVQ         AX, R10
+	IMULQ        392(SP), R10
+	LEAQ         (R8)(R10*4), R10
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsWSAVX512_exp32_17:
+CrossEntropyLabelsWSAVX512_exp32_18:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsWSAVX512_exprest_18
+	JAE           CrossEntropyLabelsWSAVX512_exprest_19
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -12431,12 +12524,12 @@ CrossEntropyLabelsWSAVX512_exp32_17:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsWSAVX512_exp32_17
+	JMP           CrossEntropyLabelsWSAVX512_exp32_18
 
-CrossEntropyLabelsWSAVX512_exprest_18:
+CrossEntropyLabelsWSAVX512_exprest_19:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsWSAVX512_exptail_20
+	JAE           CrossEntropyLabelsWSAVX512_exptail_21
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -12457,11 +12550,11 @@ CrossEntropyLabelsWSAVX512_exprest_18:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsWSAVX512_expnext_21
+	JMP           CrossEntropyLabelsWSAVX512_expnext_22
 
-CrossEntropyLabelsWSAVX512_exptail_20:
+CrossEntropyLabelsWSAVX512_exptail_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWSAVX512_expdone_19
+	JE            CrossEntropyLabelsWSAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -12485,11 +12578,11 @@ CrossEntropyLabelsWSAVX512_exptail_20:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsWSAVX512_expdone_19
+	JMP           CrossEntropyLabelsWSAVX512_expdone_20
 
-CrossEntropyLabelsWSAVX512_expnext_21:
+CrossEntropyLabelsWSAVX512_expnext_22:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWSAVX512_expdone_19
+	JE            CrossEntropyLabelsWSAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -12514,7 +12607,7 @@ CrossEntropyLabelsWSAVX512_expnext_21:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsWSAVX512_expdone_19:
+CrossEntropyLabelsWSAVX512_expdone_20:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -12526,14 +12619,14 @@ CrossEntropyLabelsWSAVX512_expdone_19:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsWSAVX512_expfolded_16
+	JMP           CrossEntropyLabelsWSAVX512_expfolded_17
 
-CrossEntropyLabelsWSAVX512_explast_15:
+CrossEntropyLabelsWSAVX512_explast_16:
 	XORQ SI, SI
 
-CrossEntropyLabelsWSAVX512_explast32_22:
+CrossEntropyLabelsWSAVX512_explast32_23:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsWSAVX512_explastrest_23
+	JAE           CrossEntropyLabelsWSAVX512_explastrest_24
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -12569,12 +12662,12 @@ CrossEntropyLabelsWSAVX512_explast32_22:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsWSAVX512_explast32_22
+	JMP           CrossEntropyLabelsWSAVX512_explast32_23
 
-CrossEntropyLabelsWSAVX512_explastrest_23:
+CrossEntropyLabelsWSAVX512_explastrest_24:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsWSAVX512_explasttail_25
+	JAE           CrossEntropyLabelsWSAVX512_explasttail_26
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -12593,11 +12686,11 @@ CrossEntropyLabelsWSAVX512_explastrest_23:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsWSAVX512_explastnext_26
+	JMP           CrossEntropyLabelsWSAVX512_explastnext_27
 
-CrossEntropyLabelsWSAVX512_explasttail_25:
+CrossEntropyLabelsWSAVX512_explasttail_26:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWSAVX512_explastdone_24
+	JE            CrossEntropyLabelsWSAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -12618,11 +12711,11 @@ CrossEntropyLabelsWSAVX512_explasttail_25:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsWSAVX512_explastdone_24
+	JMP           CrossEntropyLabelsWSAVX512_explastdone_25
 
-CrossEntropyLabelsWSAVX512_explastnext_26:
+CrossEntropyLabelsWSAVX512_explastnext_27:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWSAVX512_explastdone_24
+	JE            CrossEntropyLabelsWSAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -12644,8 +12737,8 @@ CrossEntropyLabelsWSAVX512_explastnext_26:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsWSAVX512_explastdone_24:
-CrossEntropyLabelsWSAVX512_expfolded_16:
+CrossEntropyLabelsWSAVX512_explastdone_25:
+CrossEntropyLabelsWSAVX512_expfolded_17:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -12653,13 +12746,13 @@ CrossEntropyLabelsWSAVX512_expfolded_16:
 	MOVQ          labels+24(FP), SI
 	MOVLQSX       (SI)(DI*4), SI
 	CMPQ          SI, AX
-	JAE           CrossEntropyLabelsWSAVX512_ignored_11r
+	JAE           CrossEntropyLabelsWSAVX512_ignored_12r
 	MOVQ          352(SP), SI
 	SHLQ          $0x05, SI
 	VMOVUPS       Y13, (SP)(SI*1)
-	JMP           CrossEntropyLabelsWSAVX512_entered_14
+	JMP           CrossEntropyLabelsWSAVX512_entered_15
 
-CrossEntropyLabelsWSAVX512_ignored_11r:
+CrossEntropyLabelsWSAVX512_ignored_12r:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -12667,26 +12760,26 @@ CrossEntropyLabelsWSAVX512_ignored_11r:
 	VMOVUPS rowconsts<>+32(SB), Y13
 	VMOVUPS Y13, (SP)(SI*1)
 	VMOVSS  X0, (SP)(SI*1)
-	JMP     CrossEntropyLabelsWSAVX512_entered_14
+	JMP     CrossEntropyLabelsWSAVX512_entered_15
 
-CrossEntropyLabelsWSAVX512_direct_13:
+CrossEntropyLabelsWSAVX512_direct_14:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         392(SP), SI
 	CMPQ         SI, R9
-	JAE          CrossEntropyLabelsWSAVX512_explast_27
-	LEAQ         (R8)(AX*4), R10
-	LEAQ         (R10)(AX*4), R10
+	JAE          CrossEntropyLabelsWSAVX512_explast_28
+	MOVQ         AX, R10
+	IMULQ        392(SP), R10
+	LEAQ         (R8)(R10*4), R10
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsWSAVX512_exp32_29:
+CrossEntropyLabelsWSAVX512_exp32_30:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsWSAVX512_exprest_30
+	JAE           CrossEntropyLabelsWSAVX512_exprest_31
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -12726,12 +12819,12 @@ CrossEntropyLabelsWSAVX512_exp32_29:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsWSAVX512_exp32_29
+	JMP           CrossEntropyLabelsWSAVX512_exp32_30
 
-CrossEntropyLabelsWSAVX512_exprest_30:
+CrossEntropyLabelsWSAVX512_exprest_31:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsWSAVX512_exptail_32
+	JAE           CrossEntropyLabelsWSAVX512_exptail_33
 	VMOVUPS       (R10)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -12752,11 +12845,11 @@ CrossEntropyLabelsWSAVX512_exprest_30:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsWSAVX512_expnext_33
+	JMP           CrossEntropyLabelsWSAVX512_expnext_34
 
-CrossEntropyLabelsWSAVX512_exptail_32:
+CrossEntropyLabelsWSAVX512_exptail_33:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWSAVX512_expdone_31
+	JE            CrossEntropyLabelsWSAVX512_expdone_32
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -12780,11 +12873,11 @@ CrossEntropyLabelsWSAVX512_exptail_32:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsWSAVX512_expdone_31
+	JMP           CrossEntropyLabelsWSAVX512_expdone_32
 
-CrossEntropyLabelsWSAVX512_expnext_33:
+CrossEntropyLabelsWSAVX512_expnext_34:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWSAVX512_expdone_31
+	JE            CrossEntropyLabelsWSAVX512_expdone_32
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -12809,7 +12902,7 @@ CrossEntropyLabelsWSAVX512_expnext_33:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsWSAVX512_expdone_31:
+CrossEntropyLabelsWSAVX512_expdone_32:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -12821,14 +12914,14 @@ CrossEntropyLabelsWSAVX512_expdone_31:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsWSAVX512_expfolded_28
+	JMP           CrossEntropyLabelsWSAVX512_expfolded_29
 
-CrossEntropyLabelsWSAVX512_explast_27:
+CrossEntropyLabelsWSAVX512_explast_28:
 	XORQ SI, SI
 
-CrossEntropyLabelsWSAVX512_explast32_34:
+CrossEntropyLabelsWSAVX512_explast32_35:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsWSAVX512_explastrest_35
+	JAE           CrossEntropyLabelsWSAVX512_explastrest_36
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -12864,12 +12957,12 @@ CrossEntropyLabelsWSAVX512_explast32_34:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsWSAVX512_explast32_34
+	JMP           CrossEntropyLabelsWSAVX512_explast32_35
 
-CrossEntropyLabelsWSAVX512_explastrest_35:
+CrossEntropyLabelsWSAVX512_explastrest_36:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsWSAVX512_explasttail_37
+	JAE           CrossEntropyLabelsWSAVX512_explasttail_38
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -12888,11 +12981,11 @@ CrossEntropyLabelsWSAVX512_explastrest_35:
 	VFMADD231PS.Z Z16, Z15, K1, Z17
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsWSAVX512_explastnext_38
+	JMP           CrossEntropyLabelsWSAVX512_explastnext_39
 
-CrossEntropyLabelsWSAVX512_explasttail_37:
+CrossEntropyLabelsWSAVX512_explasttail_38:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWSAVX512_explastdone_36
+	JE            CrossEntropyLabelsWSAVX512_explastdone_37
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -12913,11 +13006,11 @@ CrossEntropyLabelsWSAVX512_explasttail_37:
 	VFMADD231PS.Z Z0, Z15, K2, Z16
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsWSAVX512_explastdone_36
+	JMP           CrossEntropyLabelsWSAVX512_explastdone_37
 
-CrossEntropyLabelsWSAVX512_explastnext_38:
+CrossEntropyLabelsWSAVX512_explastnext_39:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsWSAVX512_explastdone_36
+	JE            CrossEntropyLabelsWSAVX512_explastdone_37
 	LEAQ          rowconsts<>+64(SB), R10
 	KMOVW         (R10)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -12939,8 +13032,8 @@ CrossEntropyLabelsWSAVX512_explastnext_38:
 	VMOVAPS.Z     Z16, K1, Z16
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsWSAVX512_explastdone_36:
-CrossEntropyLabelsWSAVX512_expfolded_28:
+CrossEntropyLabelsWSAVX512_explastdone_37:
+CrossEntropyLabelsWSAVX512_expfolded_29:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -12954,15 +13047,15 @@ CrossEntropyLabelsWSAVX512_expfolded_28:
 	MOVQ         labels+24(FP), SI
 	MOVLQSX      (SI)(DI*4), SI
 	CMPQ         SI, AX
-	JAE          CrossEntropyLabelsWSAVX512_ignoredwide_39
+	JAE          CrossEntropyLabelsWSAVX512_ignoredwide_40
 	MOVQ         352(SP), SI
 	SHLQ         $0x05, SI
 	VMOVUPS      rowconsts<>+32(SB), Y13
 	VMOVUPS      Y13, (SP)(SI*1)
 	VMOVSS       X0, (SP)(SI*1)
-	JMP          CrossEntropyLabelsWSAVX512_entered_14
+	JMP          CrossEntropyLabelsWSAVX512_entered_15
 
-CrossEntropyLabelsWSAVX512_ignoredwide_39:
+CrossEntropyLabelsWSAVX512_ignoredwide_40:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -12971,15 +13064,15 @@ CrossEntropyLabelsWSAVX512_ignoredwide_39:
 	VMOVUPS Y13, (SP)(SI*1)
 	VMOVSS  X0, (SP)(SI*1)
 
-CrossEntropyLabelsWSAVX512_entered_14:
+CrossEntropyLabelsWSAVX512_entered_15:
 	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsWSAVX512_ringfull_40
+	JE   CrossEntropyLabelsWSAVX512_ringfull_41
 	MOVQ SI, 352(SP)
-	JMP  CrossEntropyLabelsWSAVX512_ringnext_41
+	JMP  CrossEntropyLabelsWSAVX512_ringnext_42
 
-CrossEntropyLabelsWSAVX512_ringfull_40:
+CrossEntropyLabelsWSAVX512_ringfull_41:
 	MOVQ $0x00000000, 352(SP)
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
@@ -13041,20 +13134,25 @@ CrossEntropyLabelsWSAVX512_ringfull_40:
 	VADDPD       32(SI), Y0, Y0
 	VMOVUPD      Y0, 32(SI)
 
-CrossEntropyLabelsWSAVX512_ringnext_41:
+CrossEntropyLabelsWSAVX512_ringnext_42:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	VMOVAPS Z1, Z0
 	VMOVAPS Z12, Z1
-	INCQ    DI
-	CMPQ    DI, R9
-	JB      CrossEntropyLabelsWSAVX512_row
+	CMPQ    392(SP), $0x02
+	JE      CrossEntropyLabelsWSAVX512_twoahead_43
+	VMOVAPS Z1, Z0
+
+CrossEntropyLabelsWSAVX512_twoahead_43:
+	INCQ DI
+	CMPQ DI, R9
+	JB   CrossEntropyLabelsWSAVX512_row
 
 CrossEntropyLabelsWSAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
 	MOVQ 352(SP), AX
 	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsWSAVX512_flushed_42
+	JE   CrossEntropyLabelsWSAVX512_flushed_44
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -13110,7 +13208,7 @@ CrossEntropyLabelsWSAVX512_end_1:
 	MOVQ         sum+72(FP), DX
 	XORQ         BX, BX
 
-CrossEntropyLabelsWSAVX512_flushrow_43:
+CrossEntropyLabelsWSAVX512_flushrow_45:
 	VMOVSS    320(SP)(BX*4), X0
 	VMOVSS    X0, (CX)(BX*4)
 	VCVTSS2SD X0, X0, X0
@@ -13118,15 +13216,15 @@ CrossEntropyLabelsWSAVX512_flushrow_43:
 	VMOVSD    X0, (DX)(BX*8)
 	INCQ      BX
 	CMPQ      BX, AX
-	JB        CrossEntropyLabelsWSAVX512_flushrow_43
+	JB        CrossEntropyLabelsWSAVX512_flushrow_45
 
-CrossEntropyLabelsWSAVX512_flushed_42:
+CrossEntropyLabelsWSAVX512_flushed_44:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsGAVX512(SB), $488-81
+TEXT ·CrossEntropyLabelsGAVX512(SB), $496-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -13166,39 +13264,46 @@ TEXT ·CrossEntropyLabelsGAVX512(SB), $488-81
 	JAE     CrossEntropyLabelsGAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// ahead: the exponential passes take the max of the row 2 ahead (cols <= 1024), else 1 ahead
+	MOVQ $0x00000001, 488(SP)
+	CMPQ AX, $0x00000400
+	JA   CrossEntropyLabelsGAVX512_aheadone_2
+	MOVQ $0x00000002, 488(SP)
+
+CrossEntropyLabelsGAVX512_aheadone_2:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsGAVX512_max32_2:
+CrossEntropyLabelsGAVX512_max32_3:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGAVX512_maxv_3
+	JAE     CrossEntropyLabelsGAVX512_maxv_4
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	VMOVUPS 64(R8)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGAVX512_max32_2
+	JMP     CrossEntropyLabelsGAVX512_max32_3
 
-CrossEntropyLabelsGAVX512_maxv_3:
+CrossEntropyLabelsGAVX512_maxv_4:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGAVX512_maxtail_4
+	JAE     CrossEntropyLabelsGAVX512_maxtail_5
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGAVX512_maxv_3
+	JMP     CrossEntropyLabelsGAVX512_maxv_4
 
-CrossEntropyLabelsGAVX512_maxtail_4:
+CrossEntropyLabelsGAVX512_maxtail_5:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsGAVX512_maxfold_5
+	JE           CrossEntropyLabelsGAVX512_maxfold_6
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R8)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsGAVX512_maxfold_5:
+CrossEntropyLabelsGAVX512_maxfold_6:
 	VMAXPS        Z13, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VMAXPS        Y13, Y0, Y0
@@ -13212,11 +13317,13 @@ CrossEntropyLabelsGAVX512_maxfold_5:
 	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
-	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	// two rows ahead: the second row's max pass (the exponential passes take the row after next)
+	CMPQ 488(SP), $0x02
+	JNE  CrossEntropyLabelsGAVX512_onerow_7
 	MOVQ DI, SI
 	INCQ SI
 	CMPQ SI, R10
-	JAE  CrossEntropyLabelsGAVX512_onerow_6
+	JAE  CrossEntropyLabelsGAVX512_onerow_7
 	LEAQ (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -13224,34 +13331,34 @@ CrossEntropyLabelsGAVX512_maxfold_5:
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsGAVX512_max32_7:
+CrossEntropyLabelsGAVX512_max32_8:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGAVX512_maxv_8
+	JAE     CrossEntropyLabelsGAVX512_maxv_9
 	VMOVUPS (R11)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	VMOVUPS 64(R11)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGAVX512_max32_7
+	JMP     CrossEntropyLabelsGAVX512_max32_8
 
-CrossEntropyLabelsGAVX512_maxv_8:
+CrossEntropyLabelsGAVX512_maxv_9:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGAVX512_maxtail_9
+	JAE     CrossEntropyLabelsGAVX512_maxtail_10
 	VMOVUPS (R11)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGAVX512_maxv_8
+	JMP     CrossEntropyLabelsGAVX512_maxv_9
 
-CrossEntropyLabelsGAVX512_maxtail_9:
+CrossEntropyLabelsGAVX512_maxtail_10:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsGAVX512_maxfold_10
+	JE           CrossEntropyLabelsGAVX512_maxfold_11
 	LEAQ         rowconsts<>+64(SB), R12
 	KMOVW        (R12)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R11)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsGAVX512_maxfold_10:
+CrossEntropyLabelsGAVX512_maxfold_11:
 	VMAXPS        Z13, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y13
 	VMAXPS        Y13, Y1, Y1
@@ -13265,14 +13372,14 @@ CrossEntropyLabelsGAVX512_maxfold_10:
 	VADDSS        X13, X1, X1
 	VBROADCASTSS  X1, Z1
 
-CrossEntropyLabelsGAVX512_onerow_6:
+CrossEntropyLabelsGAVX512_onerow_7:
 CrossEntropyLabelsGAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
 	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DI*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGAVX512_ignored_11
+	JAE     CrossEntropyLabelsGAVX512_ignored_12
 	VMOVSS  (R8)(R11*4), X13
 	VSUBSS  X0, X13, X13
 	VMOVSS  X13, 256(SP)(SI*4)
@@ -13281,36 +13388,36 @@ CrossEntropyLabelsGAVX512_row:
 	VMOVSS  inv+44(FP), X13
 	VMOVSS  X13, 360(SP)(SI*4)
 	MOVQ    R11, 392(SP)(SI*8)
-	JMP     CrossEntropyLabelsGAVX512_labelled_12
+	JMP     CrossEntropyLabelsGAVX512_labelled_13
 
-CrossEntropyLabelsGAVX512_ignored_11:
+CrossEntropyLabelsGAVX512_ignored_12:
 	VXORPS X13, X13, X13
 	VMOVSS X13, 256(SP)(SI*4)
 	VMOVSS X13, 288(SP)(SI*4)
 	VMOVSS X13, 360(SP)(SI*4)
 	MOVQ   $-1, 392(SP)(SI*8)
 
-CrossEntropyLabelsGAVX512_labelled_12:
+CrossEntropyLabelsGAVX512_labelled_13:
 	CMPQ AX, $0x00000100
-	JA   CrossEntropyLabelsGAVX512_direct_13
+	JA   CrossEntropyLabelsGAVX512_direct_14
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         488(SP), SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyLabelsGAVX512_explast_15
-	LEAQ         (R8)(AX*4), R11
-	LEAQ         (R11)(AX*4), R11
+	JAE          CrossEntropyLabelsGAVX512_explast_16
+	MOVQ         AX, R11
+	IMULQ        488(SP), R11
+	LEAQ         (R8)(R11*4), R11
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsGAVX512_exp32_17:
+CrossEntropyLabelsGAVX512_exp32_18:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGAVX512_exprest_18
+	JAE           CrossEntropyLabelsGAVX512_exprest_19
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -13352,12 +13459,12 @@ CrossEntropyLabelsGAVX512_exp32_17:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGAVX512_exp32_17
+	JMP           CrossEntropyLabelsGAVX512_exp32_18
 
-CrossEntropyLabelsGAVX512_exprest_18:
+CrossEntropyLabelsGAVX512_exprest_19:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGAVX512_exptail_20
+	JAE           CrossEntropyLabelsGAVX512_exptail_21
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -13379,11 +13486,11 @@ CrossEntropyLabelsGAVX512_exprest_18:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGAVX512_expnext_21
+	JMP           CrossEntropyLabelsGAVX512_expnext_22
 
-CrossEntropyLabelsGAVX512_exptail_20:
+CrossEntropyLabelsGAVX512_exptail_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGAVX512_expdone_19
+	JE            CrossEntropyLabelsGAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -13408,11 +13515,11 @@ CrossEntropyLabelsGAVX512_exptail_20:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGAVX512_expdone_19
+	JMP           CrossEntropyLabelsGAVX512_expdone_20
 
-CrossEntropyLabelsGAVX512_expnext_21:
+CrossEntropyLabelsGAVX512_expnext_22:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGAVX512_expdone_19
+	JE            CrossEntropyLabelsGAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -13438,7 +13545,7 @@ CrossEntropyLabelsGAVX512_expnext_21:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGAVX512_expdone_19:
+CrossEntropyLabelsGAVX512_expdone_20:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -13450,14 +13557,14 @@ CrossEntropyLabelsGAVX512_expdone_19:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsGAVX512_expfolded_16
+	JMP           CrossEntropyLabelsGAVX512_expfolded_17
 
-CrossEntropyLabelsGAVX512_explast_15:
+CrossEntropyLabelsGAVX512_explast_16:
 	XORQ SI, SI
 
-CrossEntropyLabelsGAVX512_explast32_22:
+CrossEntropyLabelsGAVX512_explast32_23:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGAVX512_explastrest_23
+	JAE           CrossEntropyLabelsGAVX512_explastrest_24
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -13495,12 +13602,12 @@ CrossEntropyLabelsGAVX512_explast32_22:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGAVX512_explast32_22
+	JMP           CrossEntropyLabelsGAVX512_explast32_23
 
-CrossEntropyLabelsGAVX512_explastrest_23:
+CrossEntropyLabelsGAVX512_explastrest_24:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGAVX512_explasttail_25
+	JAE           CrossEntropyLabelsGAVX512_explasttail_26
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -13520,11 +13627,11 @@ CrossEntropyLabelsGAVX512_explastrest_23:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGAVX512_explastnext_26
+	JMP           CrossEntropyLabelsGAVX512_explastnext_27
 
-CrossEntropyLabelsGAVX512_explasttail_25:
+CrossEntropyLabelsGAVX512_explasttail_26:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGAVX512_explastdone_24
+	JE            CrossEntropyLabelsGAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -13546,11 +13653,11 @@ CrossEntropyLabelsGAVX512_explasttail_25:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGAVX512_explastdone_24
+	JMP           CrossEntropyLabelsGAVX512_explastdone_25
 
-CrossEntropyLabelsGAVX512_explastnext_26:
+CrossEntropyLabelsGAVX512_explastnext_27:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGAVX512_explastdone_24
+	JE            CrossEntropyLabelsGAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -13573,8 +13680,8 @@ CrossEntropyLabelsGAVX512_explastnext_26:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGAVX512_explastdone_24:
-CrossEntropyLabelsGAVX512_expfolded_16:
+CrossEntropyLabelsGAVX512_explastdone_25:
+CrossEntropyLabelsGAVX512_expfolded_17:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -13582,13 +13689,13 @@ CrossEntropyLabelsGAVX512_expfolded_16:
 	MOVQ          labels+24(FP), SI
 	MOVLQSX       (SI)(DI*4), SI
 	CMPQ          SI, AX
-	JAE           CrossEntropyLabelsGAVX512_ignored_11r
+	JAE           CrossEntropyLabelsGAVX512_ignored_12r
 	MOVQ          352(SP), SI
 	SHLQ          $0x05, SI
 	VMOVUPS       Y13, (SP)(SI*1)
-	JMP           CrossEntropyLabelsGAVX512_entered_14
+	JMP           CrossEntropyLabelsGAVX512_entered_15
 
-CrossEntropyLabelsGAVX512_ignored_11r:
+CrossEntropyLabelsGAVX512_ignored_12r:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -13598,53 +13705,53 @@ CrossEntropyLabelsGAVX512_ignored_11r:
 	VMOVSS  X0, (SP)(SI*1)
 	XORQ    SI, SI
 
-CrossEntropyLabelsGAVX512_zero32_27:
+CrossEntropyLabelsGAVX512_zero32_28:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGAVX512_zerov_28
+	JAE     CrossEntropyLabelsGAVX512_zerov_29
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGAVX512_zero32_27
+	JMP     CrossEntropyLabelsGAVX512_zero32_28
 
-CrossEntropyLabelsGAVX512_zerov_28:
+CrossEntropyLabelsGAVX512_zerov_29:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGAVX512_zerotail_29
+	JAE     CrossEntropyLabelsGAVX512_zerotail_30
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGAVX512_zerov_28
+	JMP     CrossEntropyLabelsGAVX512_zerov_29
 
-CrossEntropyLabelsGAVX512_zerotail_29:
+CrossEntropyLabelsGAVX512_zerotail_30:
 	CMPQ    BX, $0x00
-	JE      CrossEntropyLabelsGAVX512_zeroend_30
+	JE      CrossEntropyLabelsGAVX512_zeroend_31
 	LEAQ    rowconsts<>+64(SB), R11
 	KMOVW   (R11)(BX*4), K1
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGAVX512_zeroend_30:
-	JMP CrossEntropyLabelsGAVX512_entered_14
+CrossEntropyLabelsGAVX512_zeroend_31:
+	JMP CrossEntropyLabelsGAVX512_entered_15
 
-CrossEntropyLabelsGAVX512_direct_13:
+CrossEntropyLabelsGAVX512_direct_14:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         488(SP), SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyLabelsGAVX512_explast_31
-	LEAQ         (R8)(AX*4), R11
-	LEAQ         (R11)(AX*4), R11
+	JAE          CrossEntropyLabelsGAVX512_explast_32
+	MOVQ         AX, R11
+	IMULQ        488(SP), R11
+	LEAQ         (R8)(R11*4), R11
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsGAVX512_exp32_33:
+CrossEntropyLabelsGAVX512_exp32_34:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGAVX512_exprest_34
+	JAE           CrossEntropyLabelsGAVX512_exprest_35
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -13686,12 +13793,12 @@ CrossEntropyLabelsGAVX512_exp32_33:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGAVX512_exp32_33
+	JMP           CrossEntropyLabelsGAVX512_exp32_34
 
-CrossEntropyLabelsGAVX512_exprest_34:
+CrossEntropyLabelsGAVX512_exprest_35:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGAVX512_exptail_36
+	JAE           CrossEntropyLabelsGAVX512_exptail_37
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -13713,11 +13820,11 @@ CrossEntropyLabelsGAVX512_exprest_34:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGAVX512_expnext_37
+	JMP           CrossEntropyLabelsGAVX512_expnext_38
 
-CrossEntropyLabelsGAVX512_exptail_36:
+CrossEntropyLabelsGAVX512_exptail_37:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGAVX512_expdone_35
+	JE            CrossEntropyLabelsGAVX512_expdone_36
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -13742,11 +13849,11 @@ CrossEntropyLabelsGAVX512_exptail_36:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGAVX512_expdone_35
+	JMP           CrossEntropyLabelsGAVX512_expdone_36
 
-CrossEntropyLabelsGAVX512_expnext_37:
+CrossEntropyLabelsGAVX512_expnext_38:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGAVX512_expdone_35
+	JE            CrossEntropyLabelsGAVX512_expdone_36
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -13772,7 +13879,7 @@ CrossEntropyLabelsGAVX512_expnext_37:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGAVX512_expdone_35:
+CrossEntropyLabelsGAVX512_expdone_36:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -13784,14 +13891,14 @@ CrossEntropyLabelsGAVX512_expdone_35:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsGAVX512_expfolded_32
+	JMP           CrossEntropyLabelsGAVX512_expfolded_33
 
-CrossEntropyLabelsGAVX512_explast_31:
+CrossEntropyLabelsGAVX512_explast_32:
 	XORQ SI, SI
 
-CrossEntropyLabelsGAVX512_explast32_38:
+CrossEntropyLabelsGAVX512_explast32_39:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGAVX512_explastrest_39
+	JAE           CrossEntropyLabelsGAVX512_explastrest_40
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -13829,12 +13936,12 @@ CrossEntropyLabelsGAVX512_explast32_38:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGAVX512_explast32_38
+	JMP           CrossEntropyLabelsGAVX512_explast32_39
 
-CrossEntropyLabelsGAVX512_explastrest_39:
+CrossEntropyLabelsGAVX512_explastrest_40:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGAVX512_explasttail_41
+	JAE           CrossEntropyLabelsGAVX512_explasttail_42
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -13854,11 +13961,11 @@ CrossEntropyLabelsGAVX512_explastrest_39:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGAVX512_explastnext_42
+	JMP           CrossEntropyLabelsGAVX512_explastnext_43
 
-CrossEntropyLabelsGAVX512_explasttail_41:
+CrossEntropyLabelsGAVX512_explasttail_42:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGAVX512_explastdone_40
+	JE            CrossEntropyLabelsGAVX512_explastdone_41
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -13880,11 +13987,11 @@ CrossEntropyLabelsGAVX512_explasttail_41:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGAVX512_explastdone_40
+	JMP           CrossEntropyLabelsGAVX512_explastdone_41
 
-CrossEntropyLabelsGAVX512_explastnext_42:
+CrossEntropyLabelsGAVX512_explastnext_43:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGAVX512_explastdone_40
+	JE            CrossEntropyLabelsGAVX512_explastdone_41
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -13907,8 +14014,8 @@ CrossEntropyLabelsGAVX512_explastnext_42:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGAVX512_explastdone_40:
-CrossEntropyLabelsGAVX512_expfolded_32:
+CrossEntropyLabelsGAVX512_explastdone_41:
+CrossEntropyLabelsGAVX512_expfolded_33:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -13922,7 +14029,7 @@ CrossEntropyLabelsGAVX512_expfolded_32:
 	MOVQ         labels+24(FP), SI
 	MOVLQSX      (SI)(DI*4), R11
 	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGAVX512_ignoredwide_43
+	JAE          CrossEntropyLabelsGAVX512_ignoredwide_44
 	MOVQ         352(SP), SI
 	SHLQ         $0x05, SI
 	VMOVUPS      rowconsts<>+32(SB), Y13
@@ -13942,9 +14049,9 @@ CrossEntropyLabelsGAVX512_expfolded_32:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyLabelsGAVX512_out32_44:
+CrossEntropyLabelsGAVX512_out32_45:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGAVX512_outv_45
+	JAE     CrossEntropyLabelsGAVX512_outv_46
 	VMOVUPS (R9)(SI*4), Z15
 	VMULPS  Z0, Z15, Z15
 	VMULPS  Z14, Z15, Z15
@@ -13954,21 +14061,21 @@ CrossEntropyLabelsGAVX512_out32_44:
 	VMULPS  Z14, Z15, Z15
 	VMOVUPS Z15, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGAVX512_out32_44
+	JMP     CrossEntropyLabelsGAVX512_out32_45
 
-CrossEntropyLabelsGAVX512_outv_45:
+CrossEntropyLabelsGAVX512_outv_46:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGAVX512_outtail_46
+	JAE     CrossEntropyLabelsGAVX512_outtail_47
 	VMOVUPS (R9)(SI*4), Z15
 	VMULPS  Z0, Z15, Z15
 	VMULPS  Z14, Z15, Z15
 	VMOVUPS Z15, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGAVX512_outv_45
+	JMP     CrossEntropyLabelsGAVX512_outv_46
 
-CrossEntropyLabelsGAVX512_outtail_46:
+CrossEntropyLabelsGAVX512_outtail_47:
 	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGAVX512_outend_47
+	JE        CrossEntropyLabelsGAVX512_outend_48
 	LEAQ      rowconsts<>+64(SB), R13
 	KMOVW     (R13)(BX*4), K1
 	VMOVUPS.Z (R9)(SI*4), K1, Z15
@@ -13976,14 +14083,14 @@ CrossEntropyLabelsGAVX512_outtail_46:
 	VMULPS    Z14, Z15, Z15
 	VMOVUPS   Z15, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGAVX512_outend_47:
+CrossEntropyLabelsGAVX512_outend_48:
 	VMOVSS (R9)(R11*4), X0
 	VSUBSS X13, X0, X0
 	VMOVSS X0, (R9)(R11*4)
 	MOVQ   $-1, 392(SP)(R12*8)
-	JMP    CrossEntropyLabelsGAVX512_entered_14
+	JMP    CrossEntropyLabelsGAVX512_entered_15
 
-CrossEntropyLabelsGAVX512_ignoredwide_43:
+CrossEntropyLabelsGAVX512_ignoredwide_44:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -13993,42 +14100,42 @@ CrossEntropyLabelsGAVX512_ignoredwide_43:
 	VMOVSS  X0, (SP)(SI*1)
 	XORQ    SI, SI
 
-CrossEntropyLabelsGAVX512_zero32_48:
+CrossEntropyLabelsGAVX512_zero32_49:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGAVX512_zerov_49
+	JAE     CrossEntropyLabelsGAVX512_zerov_50
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGAVX512_zero32_48
+	JMP     CrossEntropyLabelsGAVX512_zero32_49
 
-CrossEntropyLabelsGAVX512_zerov_49:
+CrossEntropyLabelsGAVX512_zerov_50:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGAVX512_zerotail_50
+	JAE     CrossEntropyLabelsGAVX512_zerotail_51
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGAVX512_zerov_49
+	JMP     CrossEntropyLabelsGAVX512_zerov_50
 
-CrossEntropyLabelsGAVX512_zerotail_50:
+CrossEntropyLabelsGAVX512_zerotail_51:
 	CMPQ    BX, $0x00
-	JE      CrossEntropyLabelsGAVX512_zeroend_51
+	JE      CrossEntropyLabelsGAVX512_zeroend_52
 	LEAQ    rowconsts<>+64(SB), R11
 	KMOVW   (R11)(BX*4), K1
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGAVX512_zeroend_51:
-CrossEntropyLabelsGAVX512_entered_14:
+CrossEntropyLabelsGAVX512_zeroend_52:
+CrossEntropyLabelsGAVX512_entered_15:
 	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsGAVX512_ringfull_52
+	JE   CrossEntropyLabelsGAVX512_ringfull_53
 	MOVQ SI, 352(SP)
-	JMP  CrossEntropyLabelsGAVX512_ringnext_53
+	JMP  CrossEntropyLabelsGAVX512_ringnext_54
 
-CrossEntropyLabelsGAVX512_ringfull_52:
+CrossEntropyLabelsGAVX512_ringfull_53:
 	MOVQ $0x00000000, 352(SP)
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
@@ -14101,21 +14208,21 @@ CrossEntropyLabelsGAVX512_ringfull_52:
 	SUBQ         SI, R11
 	XORQ         R12, R12
 
-CrossEntropyLabelsGAVX512_gradrows_54:
+CrossEntropyLabelsGAVX512_gradrows_55:
 	CMPQ         R12, $0x08
-	JAE          CrossEntropyLabelsGAVX512_gradrowsdone_55
+	JAE          CrossEntropyLabelsGAVX512_gradrowsdone_56
 	MOVQ         392(SP)(R12*8), R13
 	TESTQ        R13, R13
-	JS           CrossEntropyLabelsGAVX512_nograd_56
+	JS           CrossEntropyLabelsGAVX512_nograd_57
 	VBROADCASTSS 320(SP)(R12*4), Z0
 	VBROADCASTSS 456(SP)(R12*4), Z13
 
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyLabelsGAVX512_out32_57:
+CrossEntropyLabelsGAVX512_out32_58:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGAVX512_outv_58
+	JAE     CrossEntropyLabelsGAVX512_outv_59
 	VMOVUPS (R11)(SI*4), Z14
 	VMULPS  Z0, Z14, Z14
 	VMULPS  Z13, Z14, Z14
@@ -14125,21 +14232,21 @@ CrossEntropyLabelsGAVX512_out32_57:
 	VMULPS  Z13, Z14, Z14
 	VMOVUPS Z14, 64(R11)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGAVX512_out32_57
+	JMP     CrossEntropyLabelsGAVX512_out32_58
 
-CrossEntropyLabelsGAVX512_outv_58:
+CrossEntropyLabelsGAVX512_outv_59:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGAVX512_outtail_59
+	JAE     CrossEntropyLabelsGAVX512_outtail_60
 	VMOVUPS (R11)(SI*4), Z14
 	VMULPS  Z0, Z14, Z14
 	VMULPS  Z13, Z14, Z14
 	VMOVUPS Z14, (R11)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGAVX512_outv_58
+	JMP     CrossEntropyLabelsGAVX512_outv_59
 
-CrossEntropyLabelsGAVX512_outtail_59:
+CrossEntropyLabelsGAVX512_outtail_60:
 	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGAVX512_outend_60
+	JE        CrossEntropyLabelsGAVX512_outend_61
 	LEAQ      rowconsts<>+64(SB), R14
 	KMOVW     (R14)(BX*4), K1
 	VMOVUPS.Z (R11)(SI*4), K1, Z14
@@ -14147,32 +14254,37 @@ CrossEntropyLabelsGAVX512_outtail_59:
 	VMULPS    Z13, Z14, Z14
 	VMOVUPS   Z14, K1, (R11)(SI*4)
 
-CrossEntropyLabelsGAVX512_outend_60:
+CrossEntropyLabelsGAVX512_outend_61:
 	VMOVSS (R11)(R13*4), X0
 	VSUBSS 456(SP)(R12*4), X0, X0
 	VMOVSS X0, (R11)(R13*4)
 
-CrossEntropyLabelsGAVX512_nograd_56:
+CrossEntropyLabelsGAVX512_nograd_57:
 	LEAQ (R11)(AX*4), R11
 	INCQ R12
-	JMP  CrossEntropyLabelsGAVX512_gradrows_54
+	JMP  CrossEntropyLabelsGAVX512_gradrows_55
 
-CrossEntropyLabelsGAVX512_gradrowsdone_55:
-CrossEntropyLabelsGAVX512_ringnext_53:
+CrossEntropyLabelsGAVX512_gradrowsdone_56:
+CrossEntropyLabelsGAVX512_ringnext_54:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
 	VMOVAPS Z1, Z0
 	VMOVAPS Z12, Z1
-	INCQ    DI
-	CMPQ    DI, R10
-	JB      CrossEntropyLabelsGAVX512_row
+	CMPQ    488(SP), $0x02
+	JE      CrossEntropyLabelsGAVX512_twoahead_62
+	VMOVAPS Z1, Z0
+
+CrossEntropyLabelsGAVX512_twoahead_62:
+	INCQ DI
+	CMPQ DI, R10
+	JB   CrossEntropyLabelsGAVX512_row
 
 CrossEntropyLabelsGAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
 	MOVQ 352(SP), R8
 	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGAVX512_flushed_61
+	JE   CrossEntropyLabelsGAVX512_flushed_63
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -14227,7 +14339,7 @@ CrossEntropyLabelsGAVX512_end_1:
 	MOVQ         sum+72(FP), DI
 	XORQ         R10, R10
 
-CrossEntropyLabelsGAVX512_flushrow_62:
+CrossEntropyLabelsGAVX512_flushrow_64:
 	VMOVSS    320(SP)(R10*4), X1
 	VMOVSS    X1, (SI)(R10*4)
 	VCVTSS2SD X1, X1, X1
@@ -14235,7 +14347,7 @@ CrossEntropyLabelsGAVX512_flushrow_62:
 	VMOVSD    X1, (DI)(R10*8)
 	INCQ      R10
 	CMPQ      R10, R8
-	JB        CrossEntropyLabelsGAVX512_flushrow_62
+	JB        CrossEntropyLabelsGAVX512_flushrow_64
 
 	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
 	VBROADCASTSS rowconsts<>+1100(SB), Y1
@@ -14251,21 +14363,21 @@ CrossEntropyLabelsGAVX512_flushrow_62:
 	SUBQ         SI, DI
 	XORQ         R9, R9
 
-CrossEntropyLabelsGAVX512_gradrows_63:
+CrossEntropyLabelsGAVX512_gradrows_65:
 	CMPQ         R9, R8
-	JAE          CrossEntropyLabelsGAVX512_gradrowsdone_64
+	JAE          CrossEntropyLabelsGAVX512_gradrowsdone_66
 	MOVQ         392(SP)(R9*8), R10
 	TESTQ        R10, R10
-	JS           CrossEntropyLabelsGAVX512_nograd_65
+	JS           CrossEntropyLabelsGAVX512_nograd_67
 	VBROADCASTSS 320(SP)(R9*4), Z0
 	VBROADCASTSS 456(SP)(R9*4), Z1
 
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyLabelsGAVX512_out32_66:
+CrossEntropyLabelsGAVX512_out32_68:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGAVX512_outv_67
+	JAE     CrossEntropyLabelsGAVX512_outv_69
 	VMOVUPS (DI)(SI*4), Z2
 	VMULPS  Z0, Z2, Z2
 	VMULPS  Z1, Z2, Z2
@@ -14275,21 +14387,21 @@ CrossEntropyLabelsGAVX512_out32_66:
 	VMULPS  Z1, Z2, Z2
 	VMOVUPS Z2, 64(DI)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGAVX512_out32_66
+	JMP     CrossEntropyLabelsGAVX512_out32_68
 
-CrossEntropyLabelsGAVX512_outv_67:
+CrossEntropyLabelsGAVX512_outv_69:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGAVX512_outtail_68
+	JAE     CrossEntropyLabelsGAVX512_outtail_70
 	VMOVUPS (DI)(SI*4), Z2
 	VMULPS  Z0, Z2, Z2
 	VMULPS  Z1, Z2, Z2
 	VMOVUPS Z2, (DI)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGAVX512_outv_67
+	JMP     CrossEntropyLabelsGAVX512_outv_69
 
-CrossEntropyLabelsGAVX512_outtail_68:
+CrossEntropyLabelsGAVX512_outtail_70:
 	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGAVX512_outend_69
+	JE        CrossEntropyLabelsGAVX512_outend_71
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(BX*4), K1
 	VMOVUPS.Z (DI)(SI*4), K1, Z2
@@ -14297,24 +14409,24 @@ CrossEntropyLabelsGAVX512_outtail_68:
 	VMULPS    Z1, Z2, Z2
 	VMOVUPS   Z2, K1, (DI)(SI*4)
 
-CrossEntropyLabelsGAVX512_outend_69:
+CrossEntropyLabelsGAVX512_outend_71:
 	VMOVSS (DI)(R10*4), X0
 	VSUBSS 456(SP)(R9*4), X0, X0
 	VMOVSS X0, (DI)(R10*4)
 
-CrossEntropyLabelsGAVX512_nograd_65:
+CrossEntropyLabelsGAVX512_nograd_67:
 	LEAQ (DI)(AX*4), DI
 	INCQ R9
-	JMP  CrossEntropyLabelsGAVX512_gradrows_63
+	JMP  CrossEntropyLabelsGAVX512_gradrows_65
 
-CrossEntropyLabelsGAVX512_gradrowsdone_64:
-CrossEntropyLabelsGAVX512_flushed_61:
+CrossEntropyLabelsGAVX512_gradrowsdone_66:
+CrossEntropyLabelsGAVX512_flushed_63:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsGSAVX512(SB), $520-81
+TEXT ·CrossEntropyLabelsGSAVX512(SB), $528-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -14354,39 +14466,46 @@ TEXT ·CrossEntropyLabelsGSAVX512(SB), $520-81
 	JAE     CrossEntropyLabelsGSAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// ahead: the exponential passes take the max of the row 2 ahead (cols <= 1024), else 1 ahead
+	MOVQ $0x00000001, 520(SP)
+	CMPQ AX, $0x00000400
+	JA   CrossEntropyLabelsGSAVX512_aheadone_2
+	MOVQ $0x00000002, 520(SP)
+
+CrossEntropyLabelsGSAVX512_aheadone_2:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsGSAVX512_max32_2:
+CrossEntropyLabelsGSAVX512_max32_3:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGSAVX512_maxv_3
+	JAE     CrossEntropyLabelsGSAVX512_maxv_4
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	VMOVUPS 64(R8)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGSAVX512_max32_2
+	JMP     CrossEntropyLabelsGSAVX512_max32_3
 
-CrossEntropyLabelsGSAVX512_maxv_3:
+CrossEntropyLabelsGSAVX512_maxv_4:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGSAVX512_maxtail_4
+	JAE     CrossEntropyLabelsGSAVX512_maxtail_5
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGSAVX512_maxv_3
+	JMP     CrossEntropyLabelsGSAVX512_maxv_4
 
-CrossEntropyLabelsGSAVX512_maxtail_4:
+CrossEntropyLabelsGSAVX512_maxtail_5:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsGSAVX512_maxfold_5
+	JE           CrossEntropyLabelsGSAVX512_maxfold_6
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R8)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsGSAVX512_maxfold_5:
+CrossEntropyLabelsGSAVX512_maxfold_6:
 	VMAXPS        Z13, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VMAXPS        Y13, Y0, Y0
@@ -14400,11 +14519,13 @@ CrossEntropyLabelsGSAVX512_maxfold_5:
 	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
-	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	// two rows ahead: the second row's max pass (the exponential passes take the row after next)
+	CMPQ 520(SP), $0x02
+	JNE  CrossEntropyLabelsGSAVX512_onerow_7
 	MOVQ DI, SI
 	INCQ SI
 	CMPQ SI, R10
-	JAE  CrossEntropyLabelsGSAVX512_onerow_6
+	JAE  CrossEntropyLabelsGSAVX512_onerow_7
 	LEAQ (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -14412,34 +14533,34 @@ CrossEntropyLabelsGSAVX512_maxfold_5:
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsGSAVX512_max32_7:
+CrossEntropyLabelsGSAVX512_max32_8:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGSAVX512_maxv_8
+	JAE     CrossEntropyLabelsGSAVX512_maxv_9
 	VMOVUPS (R11)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	VMOVUPS 64(R11)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGSAVX512_max32_7
+	JMP     CrossEntropyLabelsGSAVX512_max32_8
 
-CrossEntropyLabelsGSAVX512_maxv_8:
+CrossEntropyLabelsGSAVX512_maxv_9:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGSAVX512_maxtail_9
+	JAE     CrossEntropyLabelsGSAVX512_maxtail_10
 	VMOVUPS (R11)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGSAVX512_maxv_8
+	JMP     CrossEntropyLabelsGSAVX512_maxv_9
 
-CrossEntropyLabelsGSAVX512_maxtail_9:
+CrossEntropyLabelsGSAVX512_maxtail_10:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsGSAVX512_maxfold_10
+	JE           CrossEntropyLabelsGSAVX512_maxfold_11
 	LEAQ         rowconsts<>+64(SB), R12
 	KMOVW        (R12)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R11)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsGSAVX512_maxfold_10:
+CrossEntropyLabelsGSAVX512_maxfold_11:
 	VMAXPS        Z13, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y13
 	VMAXPS        Y13, Y1, Y1
@@ -14453,14 +14574,14 @@ CrossEntropyLabelsGSAVX512_maxfold_10:
 	VADDSS        X13, X1, X1
 	VBROADCASTSS  X1, Z1
 
-CrossEntropyLabelsGSAVX512_onerow_6:
+CrossEntropyLabelsGSAVX512_onerow_7:
 CrossEntropyLabelsGSAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
 	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DI*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGSAVX512_ignored_11
+	JAE     CrossEntropyLabelsGSAVX512_ignored_12
 	VMOVSS  (R8)(R11*4), X13
 	VSUBSS  X0, X13, X13
 	VMOVSS  X13, 256(SP)(SI*4)
@@ -14473,9 +14594,9 @@ CrossEntropyLabelsGSAVX512_row:
 	VMULSS  X14, X13, X13
 	VMOVSS  X13, 392(SP)(SI*4)
 	MOVQ    R11, 424(SP)(SI*8)
-	JMP     CrossEntropyLabelsGSAVX512_labelled_12
+	JMP     CrossEntropyLabelsGSAVX512_labelled_13
 
-CrossEntropyLabelsGSAVX512_ignored_11:
+CrossEntropyLabelsGSAVX512_ignored_12:
 	VXORPS X13, X13, X13
 	VMOVSS X13, 256(SP)(SI*4)
 	VMOVSS X13, 288(SP)(SI*4)
@@ -14484,27 +14605,27 @@ CrossEntropyLabelsGSAVX512_ignored_11:
 	VMOVSS X13, 392(SP)(SI*4)
 	MOVQ   $-1, 424(SP)(SI*8)
 
-CrossEntropyLabelsGSAVX512_labelled_12:
+CrossEntropyLabelsGSAVX512_labelled_13:
 	CMPQ AX, $0x00000100
-	JA   CrossEntropyLabelsGSAVX512_direct_13
+	JA   CrossEntropyLabelsGSAVX512_direct_14
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         520(SP), SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyLabelsGSAVX512_explast_15
-	LEAQ         (R8)(AX*4), R11
-	LEAQ         (R11)(AX*4), R11
+	JAE          CrossEntropyLabelsGSAVX512_explast_16
+	MOVQ         AX, R11
+	IMULQ        520(SP), R11
+	LEAQ         (R8)(R11*4), R11
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsGSAVX512_exp32_17:
+CrossEntropyLabelsGSAVX512_exp32_18:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGSAVX512_exprest_18
+	JAE           CrossEntropyLabelsGSAVX512_exprest_19
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -14546,12 +14667,12 @@ CrossEntropyLabelsGSAVX512_exp32_17:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGSAVX512_exp32_17
+	JMP           CrossEntropyLabelsGSAVX512_exp32_18
 
-CrossEntropyLabelsGSAVX512_exprest_18:
+CrossEntropyLabelsGSAVX512_exprest_19:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGSAVX512_exptail_20
+	JAE           CrossEntropyLabelsGSAVX512_exptail_21
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -14573,11 +14694,11 @@ CrossEntropyLabelsGSAVX512_exprest_18:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGSAVX512_expnext_21
+	JMP           CrossEntropyLabelsGSAVX512_expnext_22
 
-CrossEntropyLabelsGSAVX512_exptail_20:
+CrossEntropyLabelsGSAVX512_exptail_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGSAVX512_expdone_19
+	JE            CrossEntropyLabelsGSAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -14602,11 +14723,11 @@ CrossEntropyLabelsGSAVX512_exptail_20:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGSAVX512_expdone_19
+	JMP           CrossEntropyLabelsGSAVX512_expdone_20
 
-CrossEntropyLabelsGSAVX512_expnext_21:
+CrossEntropyLabelsGSAVX512_expnext_22:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGSAVX512_expdone_19
+	JE            CrossEntropyLabelsGSAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -14632,7 +14753,7 @@ CrossEntropyLabelsGSAVX512_expnext_21:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGSAVX512_expdone_19:
+CrossEntropyLabelsGSAVX512_expdone_20:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -14644,14 +14765,14 @@ CrossEntropyLabelsGSAVX512_expdone_19:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsGSAVX512_expfolded_16
+	JMP           CrossEntropyLabelsGSAVX512_expfolded_17
 
-CrossEntropyLabelsGSAVX512_explast_15:
+CrossEntropyLabelsGSAVX512_explast_16:
 	XORQ SI, SI
 
-CrossEntropyLabelsGSAVX512_explast32_22:
+CrossEntropyLabelsGSAVX512_explast32_23:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGSAVX512_explastrest_23
+	JAE           CrossEntropyLabelsGSAVX512_explastrest_24
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -14689,12 +14810,12 @@ CrossEntropyLabelsGSAVX512_explast32_22:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGSAVX512_explast32_22
+	JMP           CrossEntropyLabelsGSAVX512_explast32_23
 
-CrossEntropyLabelsGSAVX512_explastrest_23:
+CrossEntropyLabelsGSAVX512_explastrest_24:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGSAVX512_explasttail_25
+	JAE           CrossEntropyLabelsGSAVX512_explasttail_26
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -14714,11 +14835,11 @@ CrossEntropyLabelsGSAVX512_explastrest_23:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGSAVX512_explastnext_26
+	JMP           CrossEntropyLabelsGSAVX512_explastnext_27
 
-CrossEntropyLabelsGSAVX512_explasttail_25:
+CrossEntropyLabelsGSAVX512_explasttail_26:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGSAVX512_explastdone_24
+	JE            CrossEntropyLabelsGSAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -14740,11 +14861,11 @@ CrossEntropyLabelsGSAVX512_explasttail_25:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGSAVX512_explastdone_24
+	JMP           CrossEntropyLabelsGSAVX512_explastdone_25
 
-CrossEntropyLabelsGSAVX512_explastnext_26:
+CrossEntropyLabelsGSAVX512_explastnext_27:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGSAVX512_explastdone_24
+	JE            CrossEntropyLabelsGSAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -14767,8 +14888,8 @@ CrossEntropyLabelsGSAVX512_explastnext_26:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGSAVX512_explastdone_24:
-CrossEntropyLabelsGSAVX512_expfolded_16:
+CrossEntropyLabelsGSAVX512_explastdone_25:
+CrossEntropyLabelsGSAVX512_expfolded_17:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -14776,13 +14897,13 @@ CrossEntropyLabelsGSAVX512_expfolded_16:
 	MOVQ          labels+24(FP), SI
 	MOVLQSX       (SI)(DI*4), SI
 	CMPQ          SI, AX
-	JAE           CrossEntropyLabelsGSAVX512_ignored_11r
+	JAE           CrossEntropyLabelsGSAVX512_ignored_12r
 	MOVQ          352(SP), SI
 	SHLQ          $0x05, SI
 	VMOVUPS       Y13, (SP)(SI*1)
-	JMP           CrossEntropyLabelsGSAVX512_entered_14
+	JMP           CrossEntropyLabelsGSAVX512_entered_15
 
-CrossEntropyLabelsGSAVX512_ignored_11r:
+CrossEntropyLabelsGSAVX512_ignored_12r:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -14792,53 +14913,53 @@ CrossEntropyLabelsGSAVX512_ignored_11r:
 	VMOVSS  X0, (SP)(SI*1)
 	XORQ    SI, SI
 
-CrossEntropyLabelsGSAVX512_zero32_27:
+CrossEntropyLabelsGSAVX512_zero32_28:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGSAVX512_zerov_28
+	JAE     CrossEntropyLabelsGSAVX512_zerov_29
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGSAVX512_zero32_27
+	JMP     CrossEntropyLabelsGSAVX512_zero32_28
 
-CrossEntropyLabelsGSAVX512_zerov_28:
+CrossEntropyLabelsGSAVX512_zerov_29:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGSAVX512_zerotail_29
+	JAE     CrossEntropyLabelsGSAVX512_zerotail_30
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGSAVX512_zerov_28
+	JMP     CrossEntropyLabelsGSAVX512_zerov_29
 
-CrossEntropyLabelsGSAVX512_zerotail_29:
+CrossEntropyLabelsGSAVX512_zerotail_30:
 	CMPQ    BX, $0x00
-	JE      CrossEntropyLabelsGSAVX512_zeroend_30
+	JE      CrossEntropyLabelsGSAVX512_zeroend_31
 	LEAQ    rowconsts<>+64(SB), R11
 	KMOVW   (R11)(BX*4), K1
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGSAVX512_zeroend_30:
-	JMP CrossEntropyLabelsGSAVX512_entered_14
+CrossEntropyLabelsGSAVX512_zeroend_31:
+	JMP CrossEntropyLabelsGSAVX512_entered_15
 
-CrossEntropyLabelsGSAVX512_direct_13:
+CrossEntropyLabelsGSAVX512_direct_14:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         520(SP), SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyLabelsGSAVX512_explast_31
-	LEAQ         (R8)(AX*4), R11
-	LEAQ         (R11)(AX*4), R11
+	JAE          CrossEntropyLabelsGSAVX512_explast_32
+	MOVQ         AX, R11
+	IMULQ        520(SP), R11
+	LEAQ         (R8)(R11*4), R11
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsGSAVX512_exp32_33:
+CrossEntropyLabelsGSAVX512_exp32_34:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGSAVX512_exprest_34
+	JAE           CrossEntropyLabelsGSAVX512_exprest_35
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -14880,12 +15001,12 @@ CrossEntropyLabelsGSAVX512_exp32_33:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGSAVX512_exp32_33
+	JMP           CrossEntropyLabelsGSAVX512_exp32_34
 
-CrossEntropyLabelsGSAVX512_exprest_34:
+CrossEntropyLabelsGSAVX512_exprest_35:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGSAVX512_exptail_36
+	JAE           CrossEntropyLabelsGSAVX512_exptail_37
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -14907,11 +15028,11 @@ CrossEntropyLabelsGSAVX512_exprest_34:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGSAVX512_expnext_37
+	JMP           CrossEntropyLabelsGSAVX512_expnext_38
 
-CrossEntropyLabelsGSAVX512_exptail_36:
+CrossEntropyLabelsGSAVX512_exptail_37:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGSAVX512_expdone_35
+	JE            CrossEntropyLabelsGSAVX512_expdone_36
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -14936,11 +15057,11 @@ CrossEntropyLabelsGSAVX512_exptail_36:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGSAVX512_expdone_35
+	JMP           CrossEntropyLabelsGSAVX512_expdone_36
 
-CrossEntropyLabelsGSAVX512_expnext_37:
+CrossEntropyLabelsGSAVX512_expnext_38:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGSAVX512_expdone_35
+	JE            CrossEntropyLabelsGSAVX512_expdone_36
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -14966,7 +15087,7 @@ CrossEntropyLabelsGSAVX512_expnext_37:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGSAVX512_expdone_35:
+CrossEntropyLabelsGSAVX512_expdone_36:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -14978,14 +15099,14 @@ CrossEntropyLabelsGSAVX512_expdone_35:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsGSAVX512_expfolded_32
+	JMP           CrossEntropyLabelsGSAVX512_expfolded_33
 
-CrossEntropyLabelsGSAVX512_explast_31:
+CrossEntropyLabelsGSAVX512_explast_32:
 	XORQ SI, SI
 
-CrossEntropyLabelsGSAVX512_explast32_38:
+CrossEntropyLabelsGSAVX512_explast32_39:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGSAVX512_explastrest_39
+	JAE           CrossEntropyLabelsGSAVX512_explastrest_40
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -15023,12 +15144,12 @@ CrossEntropyLabelsGSAVX512_explast32_38:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGSAVX512_explast32_38
+	JMP           CrossEntropyLabelsGSAVX512_explast32_39
 
-CrossEntropyLabelsGSAVX512_explastrest_39:
+CrossEntropyLabelsGSAVX512_explastrest_40:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGSAVX512_explasttail_41
+	JAE           CrossEntropyLabelsGSAVX512_explasttail_42
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -15048,11 +15169,11 @@ CrossEntropyLabelsGSAVX512_explastrest_39:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGSAVX512_explastnext_42
+	JMP           CrossEntropyLabelsGSAVX512_explastnext_43
 
-CrossEntropyLabelsGSAVX512_explasttail_41:
+CrossEntropyLabelsGSAVX512_explasttail_42:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGSAVX512_explastdone_40
+	JE            CrossEntropyLabelsGSAVX512_explastdone_41
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -15074,11 +15195,11 @@ CrossEntropyLabelsGSAVX512_explasttail_41:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGSAVX512_explastdone_40
+	JMP           CrossEntropyLabelsGSAVX512_explastdone_41
 
-CrossEntropyLabelsGSAVX512_explastnext_42:
+CrossEntropyLabelsGSAVX512_explastnext_43:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGSAVX512_explastdone_40
+	JE            CrossEntropyLabelsGSAVX512_explastdone_41
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -15101,8 +15222,8 @@ CrossEntropyLabelsGSAVX512_explastnext_42:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGSAVX512_explastdone_40:
-CrossEntropyLabelsGSAVX512_expfolded_32:
+CrossEntropyLabelsGSAVX512_explastdone_41:
+CrossEntropyLabelsGSAVX512_expfolded_33:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -15116,7 +15237,7 @@ CrossEntropyLabelsGSAVX512_expfolded_32:
 	MOVQ         labels+24(FP), SI
 	MOVLQSX      (SI)(DI*4), R11
 	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGSAVX512_ignoredwide_43
+	JAE          CrossEntropyLabelsGSAVX512_ignoredwide_44
 	MOVQ         352(SP), SI
 	SHLQ         $0x05, SI
 	VMOVUPS      rowconsts<>+32(SB), Y13
@@ -15136,9 +15257,9 @@ CrossEntropyLabelsGSAVX512_expfolded_32:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyLabelsGSAVX512_out32_44:
+CrossEntropyLabelsGSAVX512_out32_45:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGSAVX512_outv_45
+	JAE     CrossEntropyLabelsGSAVX512_outv_46
 	VMOVUPS (R9)(SI*4), Z15
 	VMULPS  Z0, Z15, Z15
 	VMULPS  Z14, Z15, Z15
@@ -15148,21 +15269,21 @@ CrossEntropyLabelsGSAVX512_out32_44:
 	VMULPS  Z14, Z15, Z15
 	VMOVUPS Z15, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGSAVX512_out32_44
+	JMP     CrossEntropyLabelsGSAVX512_out32_45
 
-CrossEntropyLabelsGSAVX512_outv_45:
+CrossEntropyLabelsGSAVX512_outv_46:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGSAVX512_outtail_46
+	JAE     CrossEntropyLabelsGSAVX512_outtail_47
 	VMOVUPS (R9)(SI*4), Z15
 	VMULPS  Z0, Z15, Z15
 	VMULPS  Z14, Z15, Z15
 	VMOVUPS Z15, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGSAVX512_outv_45
+	JMP     CrossEntropyLabelsGSAVX512_outv_46
 
-CrossEntropyLabelsGSAVX512_outtail_46:
+CrossEntropyLabelsGSAVX512_outtail_47:
 	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGSAVX512_outend_47
+	JE        CrossEntropyLabelsGSAVX512_outend_48
 	LEAQ      rowconsts<>+64(SB), R13
 	KMOVW     (R13)(BX*4), K1
 	VMOVUPS.Z (R9)(SI*4), K1, Z15
@@ -15170,14 +15291,14 @@ CrossEntropyLabelsGSAVX512_outtail_46:
 	VMULPS    Z14, Z15, Z15
 	VMOVUPS   Z15, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGSAVX512_outend_47:
+CrossEntropyLabelsGSAVX512_outend_48:
 	VMOVSS (R9)(R11*4), X0
 	VSUBSS X13, X0, X0
 	VMOVSS X0, (R9)(R11*4)
 	MOVQ   $-1, 424(SP)(R12*8)
-	JMP    CrossEntropyLabelsGSAVX512_entered_14
+	JMP    CrossEntropyLabelsGSAVX512_entered_15
 
-CrossEntropyLabelsGSAVX512_ignoredwide_43:
+CrossEntropyLabelsGSAVX512_ignoredwide_44:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -15187,42 +15308,42 @@ CrossEntropyLabelsGSAVX512_ignoredwide_43:
 	VMOVSS  X0, (SP)(SI*1)
 	XORQ    SI, SI
 
-CrossEntropyLabelsGSAVX512_zero32_48:
+CrossEntropyLabelsGSAVX512_zero32_49:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGSAVX512_zerov_49
+	JAE     CrossEntropyLabelsGSAVX512_zerov_50
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGSAVX512_zero32_48
+	JMP     CrossEntropyLabelsGSAVX512_zero32_49
 
-CrossEntropyLabelsGSAVX512_zerov_49:
+CrossEntropyLabelsGSAVX512_zerov_50:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGSAVX512_zerotail_50
+	JAE     CrossEntropyLabelsGSAVX512_zerotail_51
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGSAVX512_zerov_49
+	JMP     CrossEntropyLabelsGSAVX512_zerov_50
 
-CrossEntropyLabelsGSAVX512_zerotail_50:
+CrossEntropyLabelsGSAVX512_zerotail_51:
 	CMPQ    BX, $0x00
-	JE      CrossEntropyLabelsGSAVX512_zeroend_51
+	JE      CrossEntropyLabelsGSAVX512_zeroend_52
 	LEAQ    rowconsts<>+64(SB), R11
 	KMOVW   (R11)(BX*4), K1
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGSAVX512_zeroend_51:
-CrossEntropyLabelsGSAVX512_entered_14:
+CrossEntropyLabelsGSAVX512_zeroend_52:
+CrossEntropyLabelsGSAVX512_entered_15:
 	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsGSAVX512_ringfull_52
+	JE   CrossEntropyLabelsGSAVX512_ringfull_53
 	MOVQ SI, 352(SP)
-	JMP  CrossEntropyLabelsGSAVX512_ringnext_53
+	JMP  CrossEntropyLabelsGSAVX512_ringnext_54
 
-CrossEntropyLabelsGSAVX512_ringfull_52:
+CrossEntropyLabelsGSAVX512_ringfull_53:
 	MOVQ $0x00000000, 352(SP)
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
@@ -15296,21 +15417,21 @@ CrossEntropyLabelsGSAVX512_ringfull_52:
 	SUBQ         SI, R11
 	XORQ         R12, R12
 
-CrossEntropyLabelsGSAVX512_gradrows_54:
+CrossEntropyLabelsGSAVX512_gradrows_55:
 	CMPQ         R12, $0x08
-	JAE          CrossEntropyLabelsGSAVX512_gradrowsdone_55
+	JAE          CrossEntropyLabelsGSAVX512_gradrowsdone_56
 	MOVQ         424(SP)(R12*8), R13
 	TESTQ        R13, R13
-	JS           CrossEntropyLabelsGSAVX512_nograd_56
+	JS           CrossEntropyLabelsGSAVX512_nograd_57
 	VBROADCASTSS 320(SP)(R12*4), Z0
 	VBROADCASTSS 488(SP)(R12*4), Z13
 
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyLabelsGSAVX512_out32_57:
+CrossEntropyLabelsGSAVX512_out32_58:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGSAVX512_outv_58
+	JAE     CrossEntropyLabelsGSAVX512_outv_59
 	VMOVUPS (R11)(SI*4), Z14
 	VMULPS  Z0, Z14, Z14
 	VMULPS  Z13, Z14, Z14
@@ -15320,21 +15441,21 @@ CrossEntropyLabelsGSAVX512_out32_57:
 	VMULPS  Z13, Z14, Z14
 	VMOVUPS Z14, 64(R11)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGSAVX512_out32_57
+	JMP     CrossEntropyLabelsGSAVX512_out32_58
 
-CrossEntropyLabelsGSAVX512_outv_58:
+CrossEntropyLabelsGSAVX512_outv_59:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGSAVX512_outtail_59
+	JAE     CrossEntropyLabelsGSAVX512_outtail_60
 	VMOVUPS (R11)(SI*4), Z14
 	VMULPS  Z0, Z14, Z14
 	VMULPS  Z13, Z14, Z14
 	VMOVUPS Z14, (R11)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGSAVX512_outv_58
+	JMP     CrossEntropyLabelsGSAVX512_outv_59
 
-CrossEntropyLabelsGSAVX512_outtail_59:
+CrossEntropyLabelsGSAVX512_outtail_60:
 	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGSAVX512_outend_60
+	JE        CrossEntropyLabelsGSAVX512_outend_61
 	LEAQ      rowconsts<>+64(SB), R14
 	KMOVW     (R14)(BX*4), K1
 	VMOVUPS.Z (R11)(SI*4), K1, Z14
@@ -15342,32 +15463,37 @@ CrossEntropyLabelsGSAVX512_outtail_59:
 	VMULPS    Z13, Z14, Z14
 	VMOVUPS   Z14, K1, (R11)(SI*4)
 
-CrossEntropyLabelsGSAVX512_outend_60:
+CrossEntropyLabelsGSAVX512_outend_61:
 	VMOVSS (R11)(R13*4), X0
 	VSUBSS 488(SP)(R12*4), X0, X0
 	VMOVSS X0, (R11)(R13*4)
 
-CrossEntropyLabelsGSAVX512_nograd_56:
+CrossEntropyLabelsGSAVX512_nograd_57:
 	LEAQ (R11)(AX*4), R11
 	INCQ R12
-	JMP  CrossEntropyLabelsGSAVX512_gradrows_54
+	JMP  CrossEntropyLabelsGSAVX512_gradrows_55
 
-CrossEntropyLabelsGSAVX512_gradrowsdone_55:
-CrossEntropyLabelsGSAVX512_ringnext_53:
+CrossEntropyLabelsGSAVX512_gradrowsdone_56:
+CrossEntropyLabelsGSAVX512_ringnext_54:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
 	VMOVAPS Z1, Z0
 	VMOVAPS Z12, Z1
-	INCQ    DI
-	CMPQ    DI, R10
-	JB      CrossEntropyLabelsGSAVX512_row
+	CMPQ    520(SP), $0x02
+	JE      CrossEntropyLabelsGSAVX512_twoahead_62
+	VMOVAPS Z1, Z0
+
+CrossEntropyLabelsGSAVX512_twoahead_62:
+	INCQ DI
+	CMPQ DI, R10
+	JB   CrossEntropyLabelsGSAVX512_row
 
 CrossEntropyLabelsGSAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
 	MOVQ 352(SP), R8
 	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGSAVX512_flushed_61
+	JE   CrossEntropyLabelsGSAVX512_flushed_63
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -15423,7 +15549,7 @@ CrossEntropyLabelsGSAVX512_end_1:
 	MOVQ         sum+72(FP), DI
 	XORQ         R10, R10
 
-CrossEntropyLabelsGSAVX512_flushrow_62:
+CrossEntropyLabelsGSAVX512_flushrow_64:
 	VMOVSS    320(SP)(R10*4), X1
 	VMOVSS    X1, (SI)(R10*4)
 	VCVTSS2SD X1, X1, X1
@@ -15431,7 +15557,7 @@ CrossEntropyLabelsGSAVX512_flushrow_62:
 	VMOVSD    X1, (DI)(R10*8)
 	INCQ      R10
 	CMPQ      R10, R8
-	JB        CrossEntropyLabelsGSAVX512_flushrow_62
+	JB        CrossEntropyLabelsGSAVX512_flushrow_64
 
 	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
 	VBROADCASTSS rowconsts<>+1100(SB), Y1
@@ -15447,21 +15573,21 @@ CrossEntropyLabelsGSAVX512_flushrow_62:
 	SUBQ         SI, DI
 	XORQ         R9, R9
 
-CrossEntropyLabelsGSAVX512_gradrows_63:
+CrossEntropyLabelsGSAVX512_gradrows_65:
 	CMPQ         R9, R8
-	JAE          CrossEntropyLabelsGSAVX512_gradrowsdone_64
+	JAE          CrossEntropyLabelsGSAVX512_gradrowsdone_66
 	MOVQ         424(SP)(R9*8), R10
 	TESTQ        R10, R10
-	JS           CrossEntropyLabelsGSAVX512_nograd_65
+	JS           CrossEntropyLabelsGSAVX512_nograd_67
 	VBROADCASTSS 320(SP)(R9*4), Z0
 	VBROADCASTSS 488(SP)(R9*4), Z1
 
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyLabelsGSAVX512_out32_66:
+CrossEntropyLabelsGSAVX512_out32_68:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGSAVX512_outv_67
+	JAE     CrossEntropyLabelsGSAVX512_outv_69
 	VMOVUPS (DI)(SI*4), Z2
 	VMULPS  Z0, Z2, Z2
 	VMULPS  Z1, Z2, Z2
@@ -15471,21 +15597,21 @@ CrossEntropyLabelsGSAVX512_out32_66:
 	VMULPS  Z1, Z2, Z2
 	VMOVUPS Z2, 64(DI)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGSAVX512_out32_66
+	JMP     CrossEntropyLabelsGSAVX512_out32_68
 
-CrossEntropyLabelsGSAVX512_outv_67:
+CrossEntropyLabelsGSAVX512_outv_69:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGSAVX512_outtail_68
+	JAE     CrossEntropyLabelsGSAVX512_outtail_70
 	VMOVUPS (DI)(SI*4), Z2
 	VMULPS  Z0, Z2, Z2
 	VMULPS  Z1, Z2, Z2
 	VMOVUPS Z2, (DI)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGSAVX512_outv_67
+	JMP     CrossEntropyLabelsGSAVX512_outv_69
 
-CrossEntropyLabelsGSAVX512_outtail_68:
+CrossEntropyLabelsGSAVX512_outtail_70:
 	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGSAVX512_outend_69
+	JE        CrossEntropyLabelsGSAVX512_outend_71
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(BX*4), K1
 	VMOVUPS.Z (DI)(SI*4), K1, Z2
@@ -15493,24 +15619,24 @@ CrossEntropyLabelsGSAVX512_outtail_68:
 	VMULPS    Z1, Z2, Z2
 	VMOVUPS   Z2, K1, (DI)(SI*4)
 
-CrossEntropyLabelsGSAVX512_outend_69:
+CrossEntropyLabelsGSAVX512_outend_71:
 	VMOVSS (DI)(R10*4), X0
 	VSUBSS 488(SP)(R9*4), X0, X0
 	VMOVSS X0, (DI)(R10*4)
 
-CrossEntropyLabelsGSAVX512_nograd_65:
+CrossEntropyLabelsGSAVX512_nograd_67:
 	LEAQ (DI)(AX*4), DI
 	INCQ R9
-	JMP  CrossEntropyLabelsGSAVX512_gradrows_63
+	JMP  CrossEntropyLabelsGSAVX512_gradrows_65
 
-CrossEntropyLabelsGSAVX512_gradrowsdone_64:
-CrossEntropyLabelsGSAVX512_flushed_61:
+CrossEntropyLabelsGSAVX512_gradrowsdone_66:
+CrossEntropyLabelsGSAVX512_flushed_63:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGWAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsGWAVX512(SB), $488-81
+TEXT ·CrossEntropyLabelsGWAVX512(SB), $496-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -15550,39 +15676,46 @@ TEXT ·CrossEntropyLabelsGWAVX512(SB), $488-81
 	JAE     CrossEntropyLabelsGWAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// ahead: the exponential passes take the max of the row 2 ahead (cols <= 1024), else 1 ahead
+	MOVQ $0x00000001, 488(SP)
+	CMPQ AX, $0x00000400
+	JA   CrossEntropyLabelsGWAVX512_aheadone_2
+	MOVQ $0x00000002, 488(SP)
+
+CrossEntropyLabelsGWAVX512_aheadone_2:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsGWAVX512_max32_2:
+CrossEntropyLabelsGWAVX512_max32_3:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWAVX512_maxv_3
+	JAE     CrossEntropyLabelsGWAVX512_maxv_4
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	VMOVUPS 64(R8)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWAVX512_max32_2
+	JMP     CrossEntropyLabelsGWAVX512_max32_3
 
-CrossEntropyLabelsGWAVX512_maxv_3:
+CrossEntropyLabelsGWAVX512_maxv_4:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWAVX512_maxtail_4
+	JAE     CrossEntropyLabelsGWAVX512_maxtail_5
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWAVX512_maxv_3
+	JMP     CrossEntropyLabelsGWAVX512_maxv_4
 
-CrossEntropyLabelsGWAVX512_maxtail_4:
+CrossEntropyLabelsGWAVX512_maxtail_5:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsGWAVX512_maxfold_5
+	JE           CrossEntropyLabelsGWAVX512_maxfold_6
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R8)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsGWAVX512_maxfold_5:
+CrossEntropyLabelsGWAVX512_maxfold_6:
 	VMAXPS        Z13, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VMAXPS        Y13, Y0, Y0
@@ -15596,11 +15729,13 @@ CrossEntropyLabelsGWAVX512_maxfold_5:
 	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
-	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	// two rows ahead: the second row's max pass (the exponential passes take the row after next)
+	CMPQ 488(SP), $0x02
+	JNE  CrossEntropyLabelsGWAVX512_onerow_7
 	MOVQ DI, SI
 	INCQ SI
 	CMPQ SI, R10
-	JAE  CrossEntropyLabelsGWAVX512_onerow_6
+	JAE  CrossEntropyLabelsGWAVX512_onerow_7
 	LEAQ (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -15608,34 +15743,34 @@ CrossEntropyLabelsGWAVX512_maxfold_5:
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsGWAVX512_max32_7:
+CrossEntropyLabelsGWAVX512_max32_8:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWAVX512_maxv_8
+	JAE     CrossEntropyLabelsGWAVX512_maxv_9
 	VMOVUPS (R11)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	VMOVUPS 64(R11)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWAVX512_max32_7
+	JMP     CrossEntropyLabelsGWAVX512_max32_8
 
-CrossEntropyLabelsGWAVX512_maxv_8:
+CrossEntropyLabelsGWAVX512_maxv_9:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWAVX512_maxtail_9
+	JAE     CrossEntropyLabelsGWAVX512_maxtail_10
 	VMOVUPS (R11)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWAVX512_maxv_8
+	JMP     CrossEntropyLabelsGWAVX512_maxv_9
 
-CrossEntropyLabelsGWAVX512_maxtail_9:
+CrossEntropyLabelsGWAVX512_maxtail_10:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsGWAVX512_maxfold_10
+	JE           CrossEntropyLabelsGWAVX512_maxfold_11
 	LEAQ         rowconsts<>+64(SB), R12
 	KMOVW        (R12)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R11)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsGWAVX512_maxfold_10:
+CrossEntropyLabelsGWAVX512_maxfold_11:
 	VMAXPS        Z13, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y13
 	VMAXPS        Y13, Y1, Y1
@@ -15649,14 +15784,14 @@ CrossEntropyLabelsGWAVX512_maxfold_10:
 	VADDSS        X13, X1, X1
 	VBROADCASTSS  X1, Z1
 
-CrossEntropyLabelsGWAVX512_onerow_6:
+CrossEntropyLabelsGWAVX512_onerow_7:
 CrossEntropyLabelsGWAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
 	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DI*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGWAVX512_ignored_11
+	JAE     CrossEntropyLabelsGWAVX512_ignored_12
 	VMOVSS  (R8)(R11*4), X13
 	VSUBSS  X0, X13, X13
 	VMOVSS  X13, 256(SP)(SI*4)
@@ -15667,36 +15802,36 @@ CrossEntropyLabelsGWAVX512_row:
 	VMOVSS  inv+44(FP), X13
 	VMOVSS  X13, 360(SP)(SI*4)
 	MOVQ    R11, 392(SP)(SI*8)
-	JMP     CrossEntropyLabelsGWAVX512_labelled_12
+	JMP     CrossEntropyLabelsGWAVX512_labelled_13
 
-CrossEntropyLabelsGWAVX512_ignored_11:
+CrossEntropyLabelsGWAVX512_ignored_12:
 	VXORPS X13, X13, X13
 	VMOVSS X13, 256(SP)(SI*4)
 	VMOVSS X13, 288(SP)(SI*4)
 	VMOVSS X13, 360(SP)(SI*4)
 	MOVQ   $-1, 392(SP)(SI*8)
 
-CrossEntropyLabelsGWAVX512_labelled_12:
+CrossEntropyLabelsGWAVX512_labelled_13:
 	CMPQ AX, $0x00000100
-	JA   CrossEntropyLabelsGWAVX512_direct_13
+	JA   CrossEntropyLabelsGWAVX512_direct_14
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         488(SP), SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyLabelsGWAVX512_explast_15
-	LEAQ         (R8)(AX*4), R11
-	LEAQ         (R11)(AX*4), R11
+	JAE          CrossEntropyLabelsGWAVX512_explast_16
+	MOVQ         AX, R11
+	IMULQ        488(SP), R11
+	LEAQ         (R8)(R11*4), R11
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsGWAVX512_exp32_17:
+CrossEntropyLabelsGWAVX512_exp32_18:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGWAVX512_exprest_18
+	JAE           CrossEntropyLabelsGWAVX512_exprest_19
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -15738,12 +15873,12 @@ CrossEntropyLabelsGWAVX512_exp32_17:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGWAVX512_exp32_17
+	JMP           CrossEntropyLabelsGWAVX512_exp32_18
 
-CrossEntropyLabelsGWAVX512_exprest_18:
+CrossEntropyLabelsGWAVX512_exprest_19:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGWAVX512_exptail_20
+	JAE           CrossEntropyLabelsGWAVX512_exptail_21
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -15765,11 +15900,11 @@ CrossEntropyLabelsGWAVX512_exprest_18:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGWAVX512_expnext_21
+	JMP           CrossEntropyLabelsGWAVX512_expnext_22
 
-CrossEntropyLabelsGWAVX512_exptail_20:
+CrossEntropyLabelsGWAVX512_exptail_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWAVX512_expdone_19
+	JE            CrossEntropyLabelsGWAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -15794,11 +15929,11 @@ CrossEntropyLabelsGWAVX512_exptail_20:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGWAVX512_expdone_19
+	JMP           CrossEntropyLabelsGWAVX512_expdone_20
 
-CrossEntropyLabelsGWAVX512_expnext_21:
+CrossEntropyLabelsGWAVX512_expnext_22:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWAVX512_expdone_19
+	JE            CrossEntropyLabelsGWAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -15824,7 +15959,7 @@ CrossEntropyLabelsGWAVX512_expnext_21:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGWAVX512_expdone_19:
+CrossEntropyLabelsGWAVX512_expdone_20:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -15836,14 +15971,14 @@ CrossEntropyLabelsGWAVX512_expdone_19:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsGWAVX512_expfolded_16
+	JMP           CrossEntropyLabelsGWAVX512_expfolded_17
 
-CrossEntropyLabelsGWAVX512_explast_15:
+CrossEntropyLabelsGWAVX512_explast_16:
 	XORQ SI, SI
 
-CrossEntropyLabelsGWAVX512_explast32_22:
+CrossEntropyLabelsGWAVX512_explast32_23:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGWAVX512_explastrest_23
+	JAE           CrossEntropyLabelsGWAVX512_explastrest_24
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -15881,12 +16016,12 @@ CrossEntropyLabelsGWAVX512_explast32_22:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGWAVX512_explast32_22
+	JMP           CrossEntropyLabelsGWAVX512_explast32_23
 
-CrossEntropyLabelsGWAVX512_explastrest_23:
+CrossEntropyLabelsGWAVX512_explastrest_24:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGWAVX512_explasttail_25
+	JAE           CrossEntropyLabelsGWAVX512_explasttail_26
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -15906,11 +16041,11 @@ CrossEntropyLabelsGWAVX512_explastrest_23:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGWAVX512_explastnext_26
+	JMP           CrossEntropyLabelsGWAVX512_explastnext_27
 
-CrossEntropyLabelsGWAVX512_explasttail_25:
+CrossEntropyLabelsGWAVX512_explasttail_26:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWAVX512_explastdone_24
+	JE            CrossEntropyLabelsGWAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -15932,11 +16067,11 @@ CrossEntropyLabelsGWAVX512_explasttail_25:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGWAVX512_explastdone_24
+	JMP           CrossEntropyLabelsGWAVX512_explastdone_25
 
-CrossEntropyLabelsGWAVX512_explastnext_26:
+CrossEntropyLabelsGWAVX512_explastnext_27:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWAVX512_explastdone_24
+	JE            CrossEntropyLabelsGWAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -15959,8 +16094,8 @@ CrossEntropyLabelsGWAVX512_explastnext_26:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGWAVX512_explastdone_24:
-CrossEntropyLabelsGWAVX512_expfolded_16:
+CrossEntropyLabelsGWAVX512_explastdone_25:
+CrossEntropyLabelsGWAVX512_expfolded_17:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -15968,13 +16103,13 @@ CrossEntropyLabelsGWAVX512_expfolded_16:
 	MOVQ          labels+24(FP), SI
 	MOVLQSX       (SI)(DI*4), SI
 	CMPQ          SI, AX
-	JAE           CrossEntropyLabelsGWAVX512_ignored_11r
+	JAE           CrossEntropyLabelsGWAVX512_ignored_12r
 	MOVQ          352(SP), SI
 	SHLQ          $0x05, SI
 	VMOVUPS       Y13, (SP)(SI*1)
-	JMP           CrossEntropyLabelsGWAVX512_entered_14
+	JMP           CrossEntropyLabelsGWAVX512_entered_15
 
-CrossEntropyLabelsGWAVX512_ignored_11r:
+CrossEntropyLabelsGWAVX512_ignored_12r:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -15984,53 +16119,53 @@ CrossEntropyLabelsGWAVX512_ignored_11r:
 	VMOVSS  X0, (SP)(SI*1)
 	XORQ    SI, SI
 
-CrossEntropyLabelsGWAVX512_zero32_27:
+CrossEntropyLabelsGWAVX512_zero32_28:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWAVX512_zerov_28
+	JAE     CrossEntropyLabelsGWAVX512_zerov_29
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWAVX512_zero32_27
+	JMP     CrossEntropyLabelsGWAVX512_zero32_28
 
-CrossEntropyLabelsGWAVX512_zerov_28:
+CrossEntropyLabelsGWAVX512_zerov_29:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWAVX512_zerotail_29
+	JAE     CrossEntropyLabelsGWAVX512_zerotail_30
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWAVX512_zerov_28
+	JMP     CrossEntropyLabelsGWAVX512_zerov_29
 
-CrossEntropyLabelsGWAVX512_zerotail_29:
+CrossEntropyLabelsGWAVX512_zerotail_30:
 	CMPQ    BX, $0x00
-	JE      CrossEntropyLabelsGWAVX512_zeroend_30
+	JE      CrossEntropyLabelsGWAVX512_zeroend_31
 	LEAQ    rowconsts<>+64(SB), R11
 	KMOVW   (R11)(BX*4), K1
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGWAVX512_zeroend_30:
-	JMP CrossEntropyLabelsGWAVX512_entered_14
+CrossEntropyLabelsGWAVX512_zeroend_31:
+	JMP CrossEntropyLabelsGWAVX512_entered_15
 
-CrossEntropyLabelsGWAVX512_direct_13:
+CrossEntropyLabelsGWAVX512_direct_14:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         488(SP), SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyLabelsGWAVX512_explast_31
-	LEAQ         (R8)(AX*4), R11
-	LEAQ         (R11)(AX*4), R11
+	JAE          CrossEntropyLabelsGWAVX512_explast_32
+	MOVQ         AX, R11
+	IMULQ        488(SP), R11
+	LEAQ         (R8)(R11*4), R11
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsGWAVX512_exp32_33:
+CrossEntropyLabelsGWAVX512_exp32_34:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGWAVX512_exprest_34
+	JAE           CrossEntropyLabelsGWAVX512_exprest_35
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -16072,12 +16207,12 @@ CrossEntropyLabelsGWAVX512_exp32_33:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGWAVX512_exp32_33
+	JMP           CrossEntropyLabelsGWAVX512_exp32_34
 
-CrossEntropyLabelsGWAVX512_exprest_34:
+CrossEntropyLabelsGWAVX512_exprest_35:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGWAVX512_exptail_36
+	JAE           CrossEntropyLabelsGWAVX512_exptail_37
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -16099,11 +16234,11 @@ CrossEntropyLabelsGWAVX512_exprest_34:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGWAVX512_expnext_37
+	JMP           CrossEntropyLabelsGWAVX512_expnext_38
 
-CrossEntropyLabelsGWAVX512_exptail_36:
+CrossEntropyLabelsGWAVX512_exptail_37:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWAVX512_expdone_35
+	JE            CrossEntropyLabelsGWAVX512_expdone_36
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -16128,11 +16263,11 @@ CrossEntropyLabelsGWAVX512_exptail_36:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGWAVX512_expdone_35
+	JMP           CrossEntropyLabelsGWAVX512_expdone_36
 
-CrossEntropyLabelsGWAVX512_expnext_37:
+CrossEntropyLabelsGWAVX512_expnext_38:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWAVX512_expdone_35
+	JE            CrossEntropyLabelsGWAVX512_expdone_36
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -16158,7 +16293,7 @@ CrossEntropyLabelsGWAVX512_expnext_37:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGWAVX512_expdone_35:
+CrossEntropyLabelsGWAVX512_expdone_36:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -16170,14 +16305,14 @@ CrossEntropyLabelsGWAVX512_expdone_35:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsGWAVX512_expfolded_32
+	JMP           CrossEntropyLabelsGWAVX512_expfolded_33
 
-CrossEntropyLabelsGWAVX512_explast_31:
+CrossEntropyLabelsGWAVX512_explast_32:
 	XORQ SI, SI
 
-CrossEntropyLabelsGWAVX512_explast32_38:
+CrossEntropyLabelsGWAVX512_explast32_39:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGWAVX512_explastrest_39
+	JAE           CrossEntropyLabelsGWAVX512_explastrest_40
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -16215,12 +16350,12 @@ CrossEntropyLabelsGWAVX512_explast32_38:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGWAVX512_explast32_38
+	JMP           CrossEntropyLabelsGWAVX512_explast32_39
 
-CrossEntropyLabelsGWAVX512_explastrest_39:
+CrossEntropyLabelsGWAVX512_explastrest_40:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGWAVX512_explasttail_41
+	JAE           CrossEntropyLabelsGWAVX512_explasttail_42
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -16240,11 +16375,11 @@ CrossEntropyLabelsGWAVX512_explastrest_39:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGWAVX512_explastnext_42
+	JMP           CrossEntropyLabelsGWAVX512_explastnext_43
 
-CrossEntropyLabelsGWAVX512_explasttail_41:
+CrossEntropyLabelsGWAVX512_explasttail_42:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWAVX512_explastdone_40
+	JE            CrossEntropyLabelsGWAVX512_explastdone_41
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -16266,11 +16401,11 @@ CrossEntropyLabelsGWAVX512_explasttail_41:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGWAVX512_explastdone_40
+	JMP           CrossEntropyLabelsGWAVX512_explastdone_41
 
-CrossEntropyLabelsGWAVX512_explastnext_42:
+CrossEntropyLabelsGWAVX512_explastnext_43:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWAVX512_explastdone_40
+	JE            CrossEntropyLabelsGWAVX512_explastdone_41
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -16293,8 +16428,8 @@ CrossEntropyLabelsGWAVX512_explastnext_42:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGWAVX512_explastdone_40:
-CrossEntropyLabelsGWAVX512_expfolded_32:
+CrossEntropyLabelsGWAVX512_explastdone_41:
+CrossEntropyLabelsGWAVX512_expfolded_33:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -16308,7 +16443,7 @@ CrossEntropyLabelsGWAVX512_expfolded_32:
 	MOVQ         labels+24(FP), SI
 	MOVLQSX      (SI)(DI*4), R11
 	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGWAVX512_ignoredwide_43
+	JAE          CrossEntropyLabelsGWAVX512_ignoredwide_44
 	MOVQ         352(SP), SI
 	SHLQ         $0x05, SI
 	VMOVUPS      rowconsts<>+32(SB), Y13
@@ -16328,9 +16463,9 @@ CrossEntropyLabelsGWAVX512_expfolded_32:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyLabelsGWAVX512_out32_44:
+CrossEntropyLabelsGWAVX512_out32_45:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWAVX512_outv_45
+	JAE     CrossEntropyLabelsGWAVX512_outv_46
 	VMOVUPS (R9)(SI*4), Z15
 	VMULPS  Z0, Z15, Z15
 	VMULPS  Z14, Z15, Z15
@@ -16340,21 +16475,21 @@ CrossEntropyLabelsGWAVX512_out32_44:
 	VMULPS  Z14, Z15, Z15
 	VMOVUPS Z15, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWAVX512_out32_44
+	JMP     CrossEntropyLabelsGWAVX512_out32_45
 
-CrossEntropyLabelsGWAVX512_outv_45:
+CrossEntropyLabelsGWAVX512_outv_46:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWAVX512_outtail_46
+	JAE     CrossEntropyLabelsGWAVX512_outtail_47
 	VMOVUPS (R9)(SI*4), Z15
 	VMULPS  Z0, Z15, Z15
 	VMULPS  Z14, Z15, Z15
 	VMOVUPS Z15, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWAVX512_outv_45
+	JMP     CrossEntropyLabelsGWAVX512_outv_46
 
-CrossEntropyLabelsGWAVX512_outtail_46:
+CrossEntropyLabelsGWAVX512_outtail_47:
 	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGWAVX512_outend_47
+	JE        CrossEntropyLabelsGWAVX512_outend_48
 	LEAQ      rowconsts<>+64(SB), R13
 	KMOVW     (R13)(BX*4), K1
 	VMOVUPS.Z (R9)(SI*4), K1, Z15
@@ -16362,14 +16497,14 @@ CrossEntropyLabelsGWAVX512_outtail_46:
 	VMULPS    Z14, Z15, Z15
 	VMOVUPS   Z15, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGWAVX512_outend_47:
+CrossEntropyLabelsGWAVX512_outend_48:
 	VMOVSS (R9)(R11*4), X0
 	VSUBSS X13, X0, X0
 	VMOVSS X0, (R9)(R11*4)
 	MOVQ   $-1, 392(SP)(R12*8)
-	JMP    CrossEntropyLabelsGWAVX512_entered_14
+	JMP    CrossEntropyLabelsGWAVX512_entered_15
 
-CrossEntropyLabelsGWAVX512_ignoredwide_43:
+CrossEntropyLabelsGWAVX512_ignoredwide_44:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -16379,42 +16514,42 @@ CrossEntropyLabelsGWAVX512_ignoredwide_43:
 	VMOVSS  X0, (SP)(SI*1)
 	XORQ    SI, SI
 
-CrossEntropyLabelsGWAVX512_zero32_48:
+CrossEntropyLabelsGWAVX512_zero32_49:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWAVX512_zerov_49
+	JAE     CrossEntropyLabelsGWAVX512_zerov_50
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWAVX512_zero32_48
+	JMP     CrossEntropyLabelsGWAVX512_zero32_49
 
-CrossEntropyLabelsGWAVX512_zerov_49:
+CrossEntropyLabelsGWAVX512_zerov_50:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWAVX512_zerotail_50
+	JAE     CrossEntropyLabelsGWAVX512_zerotail_51
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWAVX512_zerov_49
+	JMP     CrossEntropyLabelsGWAVX512_zerov_50
 
-CrossEntropyLabelsGWAVX512_zerotail_50:
+CrossEntropyLabelsGWAVX512_zerotail_51:
 	CMPQ    BX, $0x00
-	JE      CrossEntropyLabelsGWAVX512_zeroend_51
+	JE      CrossEntropyLabelsGWAVX512_zeroend_52
 	LEAQ    rowconsts<>+64(SB), R11
 	KMOVW   (R11)(BX*4), K1
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGWAVX512_zeroend_51:
-CrossEntropyLabelsGWAVX512_entered_14:
+CrossEntropyLabelsGWAVX512_zeroend_52:
+CrossEntropyLabelsGWAVX512_entered_15:
 	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsGWAVX512_ringfull_52
+	JE   CrossEntropyLabelsGWAVX512_ringfull_53
 	MOVQ SI, 352(SP)
-	JMP  CrossEntropyLabelsGWAVX512_ringnext_53
+	JMP  CrossEntropyLabelsGWAVX512_ringnext_54
 
-CrossEntropyLabelsGWAVX512_ringfull_52:
+CrossEntropyLabelsGWAVX512_ringfull_53:
 	MOVQ $0x00000000, 352(SP)
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
@@ -16487,21 +16622,21 @@ CrossEntropyLabelsGWAVX512_ringfull_52:
 	SUBQ         SI, R11
 	XORQ         R12, R12
 
-CrossEntropyLabelsGWAVX512_gradrows_54:
+CrossEntropyLabelsGWAVX512_gradrows_55:
 	CMPQ         R12, $0x08
-	JAE          CrossEntropyLabelsGWAVX512_gradrowsdone_55
+	JAE          CrossEntropyLabelsGWAVX512_gradrowsdone_56
 	MOVQ         392(SP)(R12*8), R13
 	TESTQ        R13, R13
-	JS           CrossEntropyLabelsGWAVX512_nograd_56
+	JS           CrossEntropyLabelsGWAVX512_nograd_57
 	VBROADCASTSS 320(SP)(R12*4), Z0
 	VBROADCASTSS 456(SP)(R12*4), Z13
 
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyLabelsGWAVX512_out32_57:
+CrossEntropyLabelsGWAVX512_out32_58:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWAVX512_outv_58
+	JAE     CrossEntropyLabelsGWAVX512_outv_59
 	VMOVUPS (R11)(SI*4), Z14
 	VMULPS  Z0, Z14, Z14
 	VMULPS  Z13, Z14, Z14
@@ -16511,21 +16646,21 @@ CrossEntropyLabelsGWAVX512_out32_57:
 	VMULPS  Z13, Z14, Z14
 	VMOVUPS Z14, 64(R11)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWAVX512_out32_57
+	JMP     CrossEntropyLabelsGWAVX512_out32_58
 
-CrossEntropyLabelsGWAVX512_outv_58:
+CrossEntropyLabelsGWAVX512_outv_59:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWAVX512_outtail_59
+	JAE     CrossEntropyLabelsGWAVX512_outtail_60
 	VMOVUPS (R11)(SI*4), Z14
 	VMULPS  Z0, Z14, Z14
 	VMULPS  Z13, Z14, Z14
 	VMOVUPS Z14, (R11)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWAVX512_outv_58
+	JMP     CrossEntropyLabelsGWAVX512_outv_59
 
-CrossEntropyLabelsGWAVX512_outtail_59:
+CrossEntropyLabelsGWAVX512_outtail_60:
 	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGWAVX512_outend_60
+	JE        CrossEntropyLabelsGWAVX512_outend_61
 	LEAQ      rowconsts<>+64(SB), R14
 	KMOVW     (R14)(BX*4), K1
 	VMOVUPS.Z (R11)(SI*4), K1, Z14
@@ -16533,32 +16668,37 @@ CrossEntropyLabelsGWAVX512_outtail_59:
 	VMULPS    Z13, Z14, Z14
 	VMOVUPS   Z14, K1, (R11)(SI*4)
 
-CrossEntropyLabelsGWAVX512_outend_60:
+CrossEntropyLabelsGWAVX512_outend_61:
 	VMOVSS (R11)(R13*4), X0
 	VSUBSS 456(SP)(R12*4), X0, X0
 	VMOVSS X0, (R11)(R13*4)
 
-CrossEntropyLabelsGWAVX512_nograd_56:
+CrossEntropyLabelsGWAVX512_nograd_57:
 	LEAQ (R11)(AX*4), R11
 	INCQ R12
-	JMP  CrossEntropyLabelsGWAVX512_gradrows_54
+	JMP  CrossEntropyLabelsGWAVX512_gradrows_55
 
-CrossEntropyLabelsGWAVX512_gradrowsdone_55:
-CrossEntropyLabelsGWAVX512_ringnext_53:
+CrossEntropyLabelsGWAVX512_gradrowsdone_56:
+CrossEntropyLabelsGWAVX512_ringnext_54:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
 	VMOVAPS Z1, Z0
 	VMOVAPS Z12, Z1
-	INCQ    DI
-	CMPQ    DI, R10
-	JB      CrossEntropyLabelsGWAVX512_row
+	CMPQ    488(SP), $0x02
+	JE      CrossEntropyLabelsGWAVX512_twoahead_62
+	VMOVAPS Z1, Z0
+
+CrossEntropyLabelsGWAVX512_twoahead_62:
+	INCQ DI
+	CMPQ DI, R10
+	JB   CrossEntropyLabelsGWAVX512_row
 
 CrossEntropyLabelsGWAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
 	MOVQ 352(SP), R8
 	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGWAVX512_flushed_61
+	JE   CrossEntropyLabelsGWAVX512_flushed_63
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -16613,7 +16753,7 @@ CrossEntropyLabelsGWAVX512_end_1:
 	MOVQ         sum+72(FP), DI
 	XORQ         R10, R10
 
-CrossEntropyLabelsGWAVX512_flushrow_62:
+CrossEntropyLabelsGWAVX512_flushrow_64:
 	VMOVSS    320(SP)(R10*4), X1
 	VMOVSS    X1, (SI)(R10*4)
 	VCVTSS2SD X1, X1, X1
@@ -16621,7 +16761,7 @@ CrossEntropyLabelsGWAVX512_flushrow_62:
 	VMOVSD    X1, (DI)(R10*8)
 	INCQ      R10
 	CMPQ      R10, R8
-	JB        CrossEntropyLabelsGWAVX512_flushrow_62
+	JB        CrossEntropyLabelsGWAVX512_flushrow_64
 
 	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
 	VBROADCASTSS rowconsts<>+1100(SB), Y1
@@ -16637,21 +16777,21 @@ CrossEntropyLabelsGWAVX512_flushrow_62:
 	SUBQ         SI, DI
 	XORQ         R9, R9
 
-CrossEntropyLabelsGWAVX512_gradrows_63:
+CrossEntropyLabelsGWAVX512_gradrows_65:
 	CMPQ         R9, R8
-	JAE          CrossEntropyLabelsGWAVX512_gradrowsdone_64
+	JAE          CrossEntropyLabelsGWAVX512_gradrowsdone_66
 	MOVQ         392(SP)(R9*8), R10
 	TESTQ        R10, R10
-	JS           CrossEntropyLabelsGWAVX512_nograd_65
+	JS           CrossEntropyLabelsGWAVX512_nograd_67
 	VBROADCASTSS 320(SP)(R9*4), Z0
 	VBROADCASTSS 456(SP)(R9*4), Z1
 
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyLabelsGWAVX512_out32_66:
+CrossEntropyLabelsGWAVX512_out32_68:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWAVX512_outv_67
+	JAE     CrossEntropyLabelsGWAVX512_outv_69
 	VMOVUPS (DI)(SI*4), Z2
 	VMULPS  Z0, Z2, Z2
 	VMULPS  Z1, Z2, Z2
@@ -16661,21 +16801,21 @@ CrossEntropyLabelsGWAVX512_out32_66:
 	VMULPS  Z1, Z2, Z2
 	VMOVUPS Z2, 64(DI)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWAVX512_out32_66
+	JMP     CrossEntropyLabelsGWAVX512_out32_68
 
-CrossEntropyLabelsGWAVX512_outv_67:
+CrossEntropyLabelsGWAVX512_outv_69:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWAVX512_outtail_68
+	JAE     CrossEntropyLabelsGWAVX512_outtail_70
 	VMOVUPS (DI)(SI*4), Z2
 	VMULPS  Z0, Z2, Z2
 	VMULPS  Z1, Z2, Z2
 	VMOVUPS Z2, (DI)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWAVX512_outv_67
+	JMP     CrossEntropyLabelsGWAVX512_outv_69
 
-CrossEntropyLabelsGWAVX512_outtail_68:
+CrossEntropyLabelsGWAVX512_outtail_70:
 	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGWAVX512_outend_69
+	JE        CrossEntropyLabelsGWAVX512_outend_71
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(BX*4), K1
 	VMOVUPS.Z (DI)(SI*4), K1, Z2
@@ -16683,24 +16823,24 @@ CrossEntropyLabelsGWAVX512_outtail_68:
 	VMULPS    Z1, Z2, Z2
 	VMOVUPS   Z2, K1, (DI)(SI*4)
 
-CrossEntropyLabelsGWAVX512_outend_69:
+CrossEntropyLabelsGWAVX512_outend_71:
 	VMOVSS (DI)(R10*4), X0
 	VSUBSS 456(SP)(R9*4), X0, X0
 	VMOVSS X0, (DI)(R10*4)
 
-CrossEntropyLabelsGWAVX512_nograd_65:
+CrossEntropyLabelsGWAVX512_nograd_67:
 	LEAQ (DI)(AX*4), DI
 	INCQ R9
-	JMP  CrossEntropyLabelsGWAVX512_gradrows_63
+	JMP  CrossEntropyLabelsGWAVX512_gradrows_65
 
-CrossEntropyLabelsGWAVX512_gradrowsdone_64:
-CrossEntropyLabelsGWAVX512_flushed_61:
+CrossEntropyLabelsGWAVX512_gradrowsdone_66:
+CrossEntropyLabelsGWAVX512_flushed_63:
 	VZEROUPPER
 	RET
 
 // func CrossEntropyLabelsGWSAVX512(grad *float32, z *float32, w *float32, labels *int32, sw *float32, keep float32, inv float32, loss *float32, rows int, cols int, sum *float64, gather bool)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, FMA3
-TEXT ·CrossEntropyLabelsGWSAVX512(SB), $520-81
+TEXT ·CrossEntropyLabelsGWSAVX512(SB), $528-81
 	MOVQ cols+64(FP), AX
 
 	// n32, nv: cols rounded down to 32 and 16; tail: cols mod 16
@@ -16740,39 +16880,46 @@ TEXT ·CrossEntropyLabelsGWSAVX512(SB), $520-81
 	JAE     CrossEntropyLabelsGWSAVX512_end_1
 
 	// software pipeline: the next row's max pass runs inside this row's exponential pass
+	// ahead: the exponential passes take the max of the row 2 ahead (cols <= 1024), else 1 ahead
+	MOVQ $0x00000001, 520(SP)
+	CMPQ AX, $0x00000400
+	JA   CrossEntropyLabelsGWSAVX512_aheadone_2
+	MOVQ $0x00000002, 520(SP)
+
+CrossEntropyLabelsGWSAVX512_aheadone_2:
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
 	VBROADCASTSS rowconsts<>+1068(SB), Z0
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsGWSAVX512_max32_2:
+CrossEntropyLabelsGWSAVX512_max32_3:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWSAVX512_maxv_3
+	JAE     CrossEntropyLabelsGWSAVX512_maxv_4
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	VMOVUPS 64(R8)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWSAVX512_max32_2
+	JMP     CrossEntropyLabelsGWSAVX512_max32_3
 
-CrossEntropyLabelsGWSAVX512_maxv_3:
+CrossEntropyLabelsGWSAVX512_maxv_4:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWSAVX512_maxtail_4
+	JAE     CrossEntropyLabelsGWSAVX512_maxtail_5
 	VMOVUPS (R8)(SI*4), Z14
 	VMAXPS  Z0, Z14, Z0
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWSAVX512_maxv_3
+	JMP     CrossEntropyLabelsGWSAVX512_maxv_4
 
-CrossEntropyLabelsGWSAVX512_maxtail_4:
+CrossEntropyLabelsGWSAVX512_maxtail_5:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsGWSAVX512_maxfold_5
+	JE           CrossEntropyLabelsGWSAVX512_maxfold_6
 	LEAQ         rowconsts<>+64(SB), R11
 	KMOVW        (R11)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R8)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsGWSAVX512_maxfold_5:
+CrossEntropyLabelsGWSAVX512_maxfold_6:
 	VMAXPS        Z13, Z0, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y13
 	VMAXPS        Y13, Y0, Y0
@@ -16786,11 +16933,13 @@ CrossEntropyLabelsGWSAVX512_maxfold_5:
 	VADDSS        X13, X0, X0
 	VBROADCASTSS  X0, Z0
 
-	// ahead2: the second row's max pass (the exponential passes take the row after next)
+	// two rows ahead: the second row's max pass (the exponential passes take the row after next)
+	CMPQ 520(SP), $0x02
+	JNE  CrossEntropyLabelsGWSAVX512_onerow_7
 	MOVQ DI, SI
 	INCQ SI
 	CMPQ SI, R10
-	JAE  CrossEntropyLabelsGWSAVX512_onerow_6
+	JAE  CrossEntropyLabelsGWSAVX512_onerow_7
 	LEAQ (R8)(AX*4), R11
 
 	// pass 1: m = max(row) + 0, over 2 accumulators; the tail is padded with -Inf
@@ -16798,34 +16947,34 @@ CrossEntropyLabelsGWSAVX512_maxfold_5:
 	VBROADCASTSS rowconsts<>+1068(SB), Z13
 	XORQ         SI, SI
 
-CrossEntropyLabelsGWSAVX512_max32_7:
+CrossEntropyLabelsGWSAVX512_max32_8:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWSAVX512_maxv_8
+	JAE     CrossEntropyLabelsGWSAVX512_maxv_9
 	VMOVUPS (R11)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	VMOVUPS 64(R11)(SI*4), Z14
 	VMAXPS  Z13, Z14, Z13
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWSAVX512_max32_7
+	JMP     CrossEntropyLabelsGWSAVX512_max32_8
 
-CrossEntropyLabelsGWSAVX512_maxv_8:
+CrossEntropyLabelsGWSAVX512_maxv_9:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWSAVX512_maxtail_9
+	JAE     CrossEntropyLabelsGWSAVX512_maxtail_10
 	VMOVUPS (R11)(SI*4), Z14
 	VMAXPS  Z1, Z14, Z1
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWSAVX512_maxv_8
+	JMP     CrossEntropyLabelsGWSAVX512_maxv_9
 
-CrossEntropyLabelsGWSAVX512_maxtail_9:
+CrossEntropyLabelsGWSAVX512_maxtail_10:
 	CMPQ         BX, $0x00
-	JE           CrossEntropyLabelsGWSAVX512_maxfold_10
+	JE           CrossEntropyLabelsGWSAVX512_maxfold_11
 	LEAQ         rowconsts<>+64(SB), R12
 	KMOVW        (R12)(BX*4), K1
 	VBROADCASTSS rowconsts<>+1068(SB), Z14
 	VMOVUPS      (R11)(SI*4), K1, Z14
 	VMAXPS       Z13, Z14, Z13
 
-CrossEntropyLabelsGWSAVX512_maxfold_10:
+CrossEntropyLabelsGWSAVX512_maxfold_11:
 	VMAXPS        Z13, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y13
 	VMAXPS        Y13, Y1, Y1
@@ -16839,14 +16988,14 @@ CrossEntropyLabelsGWSAVX512_maxfold_10:
 	VADDSS        X13, X1, X1
 	VBROADCASTSS  X1, Z1
 
-CrossEntropyLabelsGWSAVX512_onerow_6:
+CrossEntropyLabelsGWSAVX512_onerow_7:
 CrossEntropyLabelsGWSAVX512_row:
 	// label y: d = z_y - max, wy = keep·w_y, s = sw[row], sv = s·inv, into the ring entry
 	MOVQ    352(SP), SI
 	MOVQ    labels+24(FP), R11
 	MOVLQSX (R11)(DI*4), R11
 	CMPQ    R11, AX
-	JAE     CrossEntropyLabelsGWSAVX512_ignored_11
+	JAE     CrossEntropyLabelsGWSAVX512_ignored_12
 	VMOVSS  (R8)(R11*4), X13
 	VSUBSS  X0, X13, X13
 	VMOVSS  X13, 256(SP)(SI*4)
@@ -16861,9 +17010,9 @@ CrossEntropyLabelsGWSAVX512_row:
 	VMULSS  X14, X13, X13
 	VMOVSS  X13, 392(SP)(SI*4)
 	MOVQ    R11, 424(SP)(SI*8)
-	JMP     CrossEntropyLabelsGWSAVX512_labelled_12
+	JMP     CrossEntropyLabelsGWSAVX512_labelled_13
 
-CrossEntropyLabelsGWSAVX512_ignored_11:
+CrossEntropyLabelsGWSAVX512_ignored_12:
 	VXORPS X13, X13, X13
 	VMOVSS X13, 256(SP)(SI*4)
 	VMOVSS X13, 288(SP)(SI*4)
@@ -16872,27 +17021,27 @@ CrossEntropyLabelsGWSAVX512_ignored_11:
 	VMOVSS X13, 392(SP)(SI*4)
 	MOVQ   $-1, 424(SP)(SI*8)
 
-CrossEntropyLabelsGWSAVX512_labelled_12:
+CrossEntropyLabelsGWSAVX512_labelled_13:
 	CMPQ AX, $0x00000100
-	JA   CrossEntropyLabelsGWSAVX512_direct_13
+	JA   CrossEntropyLabelsGWSAVX512_direct_14
 
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         520(SP), SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyLabelsGWSAVX512_explast_15
-	LEAQ         (R8)(AX*4), R11
-	LEAQ         (R11)(AX*4), R11
+	JAE          CrossEntropyLabelsGWSAVX512_explast_16
+	MOVQ         AX, R11
+	IMULQ        520(SP), R11
+	LEAQ         (R8)(R11*4), R11
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsGWSAVX512_exp32_17:
+CrossEntropyLabelsGWSAVX512_exp32_18:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGWSAVX512_exprest_18
+	JAE           CrossEntropyLabelsGWSAVX512_exprest_19
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -16934,12 +17083,12 @@ CrossEntropyLabelsGWSAVX512_exp32_17:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGWSAVX512_exp32_17
+	JMP           CrossEntropyLabelsGWSAVX512_exp32_18
 
-CrossEntropyLabelsGWSAVX512_exprest_18:
+CrossEntropyLabelsGWSAVX512_exprest_19:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGWSAVX512_exptail_20
+	JAE           CrossEntropyLabelsGWSAVX512_exptail_21
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -16961,11 +17110,11 @@ CrossEntropyLabelsGWSAVX512_exprest_18:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGWSAVX512_expnext_21
+	JMP           CrossEntropyLabelsGWSAVX512_expnext_22
 
-CrossEntropyLabelsGWSAVX512_exptail_20:
+CrossEntropyLabelsGWSAVX512_exptail_21:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWSAVX512_expdone_19
+	JE            CrossEntropyLabelsGWSAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -16990,11 +17139,11 @@ CrossEntropyLabelsGWSAVX512_exptail_20:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGWSAVX512_expdone_19
+	JMP           CrossEntropyLabelsGWSAVX512_expdone_20
 
-CrossEntropyLabelsGWSAVX512_expnext_21:
+CrossEntropyLabelsGWSAVX512_expnext_22:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWSAVX512_expdone_19
+	JE            CrossEntropyLabelsGWSAVX512_expdone_20
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -17020,7 +17169,7 @@ CrossEntropyLabelsGWSAVX512_expnext_21:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGWSAVX512_expdone_19:
+CrossEntropyLabelsGWSAVX512_expdone_20:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -17032,14 +17181,14 @@ CrossEntropyLabelsGWSAVX512_expdone_19:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsGWSAVX512_expfolded_16
+	JMP           CrossEntropyLabelsGWSAVX512_expfolded_17
 
-CrossEntropyLabelsGWSAVX512_explast_15:
+CrossEntropyLabelsGWSAVX512_explast_16:
 	XORQ SI, SI
 
-CrossEntropyLabelsGWSAVX512_explast32_22:
+CrossEntropyLabelsGWSAVX512_explast32_23:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGWSAVX512_explastrest_23
+	JAE           CrossEntropyLabelsGWSAVX512_explastrest_24
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -17077,12 +17226,12 @@ CrossEntropyLabelsGWSAVX512_explast32_22:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGWSAVX512_explast32_22
+	JMP           CrossEntropyLabelsGWSAVX512_explast32_23
 
-CrossEntropyLabelsGWSAVX512_explastrest_23:
+CrossEntropyLabelsGWSAVX512_explastrest_24:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGWSAVX512_explasttail_25
+	JAE           CrossEntropyLabelsGWSAVX512_explasttail_26
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -17102,11 +17251,11 @@ CrossEntropyLabelsGWSAVX512_explastrest_23:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGWSAVX512_explastnext_26
+	JMP           CrossEntropyLabelsGWSAVX512_explastnext_27
 
-CrossEntropyLabelsGWSAVX512_explasttail_25:
+CrossEntropyLabelsGWSAVX512_explasttail_26:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWSAVX512_explastdone_24
+	JE            CrossEntropyLabelsGWSAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -17128,11 +17277,11 @@ CrossEntropyLabelsGWSAVX512_explasttail_25:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGWSAVX512_explastdone_24
+	JMP           CrossEntropyLabelsGWSAVX512_explastdone_25
 
-CrossEntropyLabelsGWSAVX512_explastnext_26:
+CrossEntropyLabelsGWSAVX512_explastnext_27:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWSAVX512_explastdone_24
+	JE            CrossEntropyLabelsGWSAVX512_explastdone_25
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -17155,8 +17304,8 @@ CrossEntropyLabelsGWSAVX512_explastnext_26:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGWSAVX512_explastdone_24:
-CrossEntropyLabelsGWSAVX512_expfolded_16:
+CrossEntropyLabelsGWSAVX512_explastdone_25:
+CrossEntropyLabelsGWSAVX512_expfolded_17:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -17164,13 +17313,13 @@ CrossEntropyLabelsGWSAVX512_expfolded_16:
 	MOVQ          labels+24(FP), SI
 	MOVLQSX       (SI)(DI*4), SI
 	CMPQ          SI, AX
-	JAE           CrossEntropyLabelsGWSAVX512_ignored_11r
+	JAE           CrossEntropyLabelsGWSAVX512_ignored_12r
 	MOVQ          352(SP), SI
 	SHLQ          $0x05, SI
 	VMOVUPS       Y13, (SP)(SI*1)
-	JMP           CrossEntropyLabelsGWSAVX512_entered_14
+	JMP           CrossEntropyLabelsGWSAVX512_entered_15
 
-CrossEntropyLabelsGWSAVX512_ignored_11r:
+CrossEntropyLabelsGWSAVX512_ignored_12r:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -17180,53 +17329,53 @@ CrossEntropyLabelsGWSAVX512_ignored_11r:
 	VMOVSS  X0, (SP)(SI*1)
 	XORQ    SI, SI
 
-CrossEntropyLabelsGWSAVX512_zero32_27:
+CrossEntropyLabelsGWSAVX512_zero32_28:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWSAVX512_zerov_28
+	JAE     CrossEntropyLabelsGWSAVX512_zerov_29
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWSAVX512_zero32_27
+	JMP     CrossEntropyLabelsGWSAVX512_zero32_28
 
-CrossEntropyLabelsGWSAVX512_zerov_28:
+CrossEntropyLabelsGWSAVX512_zerov_29:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWSAVX512_zerotail_29
+	JAE     CrossEntropyLabelsGWSAVX512_zerotail_30
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWSAVX512_zerov_28
+	JMP     CrossEntropyLabelsGWSAVX512_zerov_29
 
-CrossEntropyLabelsGWSAVX512_zerotail_29:
+CrossEntropyLabelsGWSAVX512_zerotail_30:
 	CMPQ    BX, $0x00
-	JE      CrossEntropyLabelsGWSAVX512_zeroend_30
+	JE      CrossEntropyLabelsGWSAVX512_zeroend_31
 	LEAQ    rowconsts<>+64(SB), R11
 	KMOVW   (R11)(BX*4), K1
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGWSAVX512_zeroend_30:
-	JMP CrossEntropyLabelsGWSAVX512_entered_14
+CrossEntropyLabelsGWSAVX512_zeroend_31:
+	JMP CrossEntropyLabelsGWSAVX512_entered_15
 
-CrossEntropyLabelsGWSAVX512_direct_13:
+CrossEntropyLabelsGWSAVX512_direct_14:
 	// pass 2: e_i = ExpNeg(x_i - m), summed into 32 partials (acc k holds i/16 = k mod 2);
-	// unless this is one of the last two rows, the max pass of the row after next runs in step (next2 = its max + 0)
+	// unless the row ahead is past the limit, its max pass runs in step (next2 = its max + 0; the row 1 or 2 ahead)
 	VXORPS       Z13, Z13, Z13
 	VXORPS       Z14, Z14, Z14
 	MOVQ         DI, SI
-	INCQ         SI
-	INCQ         SI
+	ADDQ         520(SP), SI
 	CMPQ         SI, R10
-	JAE          CrossEntropyLabelsGWSAVX512_explast_31
-	LEAQ         (R8)(AX*4), R11
-	LEAQ         (R11)(AX*4), R11
+	JAE          CrossEntropyLabelsGWSAVX512_explast_32
+	MOVQ         AX, R11
+	IMULQ        520(SP), R11
+	LEAQ         (R8)(R11*4), R11
 	VBROADCASTSS rowconsts<>+1068(SB), Z12
 	XORQ         SI, SI
 
-CrossEntropyLabelsGWSAVX512_exp32_33:
+CrossEntropyLabelsGWSAVX512_exp32_34:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGWSAVX512_exprest_34
+	JAE           CrossEntropyLabelsGWSAVX512_exprest_35
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -17268,12 +17417,12 @@ CrossEntropyLabelsGWSAVX512_exp32_33:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGWSAVX512_exp32_33
+	JMP           CrossEntropyLabelsGWSAVX512_exp32_34
 
-CrossEntropyLabelsGWSAVX512_exprest_34:
+CrossEntropyLabelsGWSAVX512_exprest_35:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGWSAVX512_exptail_36
+	JAE           CrossEntropyLabelsGWSAVX512_exptail_37
 	VMOVUPS       (R11)(SI*4), Z15
 	VMAXPS        Z12, Z15, Z12
 	VMOVUPS       (R8)(SI*4), Z15
@@ -17295,11 +17444,11 @@ CrossEntropyLabelsGWSAVX512_exprest_34:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGWSAVX512_expnext_37
+	JMP           CrossEntropyLabelsGWSAVX512_expnext_38
 
-CrossEntropyLabelsGWSAVX512_exptail_36:
+CrossEntropyLabelsGWSAVX512_exptail_37:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWSAVX512_expdone_35
+	JE            CrossEntropyLabelsGWSAVX512_expdone_36
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -17324,11 +17473,11 @@ CrossEntropyLabelsGWSAVX512_exptail_36:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGWSAVX512_expdone_35
+	JMP           CrossEntropyLabelsGWSAVX512_expdone_36
 
-CrossEntropyLabelsGWSAVX512_expnext_37:
+CrossEntropyLabelsGWSAVX512_expnext_38:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWSAVX512_expdone_35
+	JE            CrossEntropyLabelsGWSAVX512_expdone_36
 	LEAQ          rowconsts<>+64(SB), R12
 	KMOVW         (R12)(BX*4), K1
 	VBROADCASTSS  rowconsts<>+1068(SB), Z15
@@ -17354,7 +17503,7 @@ CrossEntropyLabelsGWSAVX512_expnext_37:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGWSAVX512_expdone_35:
+CrossEntropyLabelsGWSAVX512_expdone_36:
 	VEXTRACTF64X4 $0x01, Z12, Y0
 	VMAXPS        Y0, Y12, Y12
 	VEXTRACTF128  $0x01, Y12, X0
@@ -17366,14 +17515,14 @@ CrossEntropyLabelsGWSAVX512_expdone_35:
 	VXORPS        X0, X0, X0
 	VADDSS        X0, X12, X12
 	VBROADCASTSS  X12, Z12
-	JMP           CrossEntropyLabelsGWSAVX512_expfolded_32
+	JMP           CrossEntropyLabelsGWSAVX512_expfolded_33
 
-CrossEntropyLabelsGWSAVX512_explast_31:
+CrossEntropyLabelsGWSAVX512_explast_32:
 	XORQ SI, SI
 
-CrossEntropyLabelsGWSAVX512_explast32_38:
+CrossEntropyLabelsGWSAVX512_explast32_39:
 	CMPQ          SI, CX
-	JAE           CrossEntropyLabelsGWSAVX512_explastrest_39
+	JAE           CrossEntropyLabelsGWSAVX512_explastrest_40
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -17411,12 +17560,12 @@ CrossEntropyLabelsGWSAVX512_explast32_38:
 	VMOVUPS       Z17, 64(R9)(SI*4)
 	VADDPS        Z17, Z14, Z14
 	ADDQ          $0x20, SI
-	JMP           CrossEntropyLabelsGWSAVX512_explast32_38
+	JMP           CrossEntropyLabelsGWSAVX512_explast32_39
 
-CrossEntropyLabelsGWSAVX512_explastrest_39:
+CrossEntropyLabelsGWSAVX512_explastrest_40:
 	// fewer than 32 left: whole vectors, then the tail, each into the next accumulator
 	CMPQ          SI, DX
-	JAE           CrossEntropyLabelsGWSAVX512_explasttail_41
+	JAE           CrossEntropyLabelsGWSAVX512_explasttail_42
 	VMOVUPS       (R8)(SI*4), Z15
 	VSUBPS        Z0, Z15, Z15
 	VCMPPS        $0x05, Z5, Z15, K1
@@ -17436,11 +17585,11 @@ CrossEntropyLabelsGWSAVX512_explastrest_39:
 	VMOVUPS       Z17, (R9)(SI*4)
 	VADDPS        Z17, Z13, Z13
 	ADDQ          $0x10, SI
-	JMP           CrossEntropyLabelsGWSAVX512_explastnext_42
+	JMP           CrossEntropyLabelsGWSAVX512_explastnext_43
 
-CrossEntropyLabelsGWSAVX512_explasttail_41:
+CrossEntropyLabelsGWSAVX512_explasttail_42:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWSAVX512_explastdone_40
+	JE            CrossEntropyLabelsGWSAVX512_explastdone_41
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -17462,11 +17611,11 @@ CrossEntropyLabelsGWSAVX512_explasttail_41:
 	VMOVAPS.Z     Z16, K1, Z16
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z13, Z13
-	JMP           CrossEntropyLabelsGWSAVX512_explastdone_40
+	JMP           CrossEntropyLabelsGWSAVX512_explastdone_41
 
-CrossEntropyLabelsGWSAVX512_explastnext_42:
+CrossEntropyLabelsGWSAVX512_explastnext_43:
 	CMPQ          BX, $0x00
-	JE            CrossEntropyLabelsGWSAVX512_explastdone_40
+	JE            CrossEntropyLabelsGWSAVX512_explastdone_41
 	LEAQ          rowconsts<>+64(SB), R11
 	KMOVW         (R11)(BX*4), K1
 	VMOVUPS.Z     (R8)(SI*4), K1, Z15
@@ -17489,8 +17638,8 @@ CrossEntropyLabelsGWSAVX512_explastnext_42:
 	VMOVUPS       Z16, K1, (R9)(SI*4)
 	VADDPS        Z16, Z14, Z14
 
-CrossEntropyLabelsGWSAVX512_explastdone_40:
-CrossEntropyLabelsGWSAVX512_expfolded_32:
+CrossEntropyLabelsGWSAVX512_explastdone_41:
+CrossEntropyLabelsGWSAVX512_expfolded_33:
 	// fold: acc0+acc1, its low 256 bits + its high 256 bits
 	VADDPS        Z14, Z13, Z13
 	VEXTRACTF64X4 $0x01, Z13, Y0
@@ -17504,7 +17653,7 @@ CrossEntropyLabelsGWSAVX512_expfolded_32:
 	MOVQ         labels+24(FP), SI
 	MOVLQSX      (SI)(DI*4), R11
 	CMPQ         R11, AX
-	JAE          CrossEntropyLabelsGWSAVX512_ignoredwide_43
+	JAE          CrossEntropyLabelsGWSAVX512_ignoredwide_44
 	MOVQ         352(SP), SI
 	SHLQ         $0x05, SI
 	VMOVUPS      rowconsts<>+32(SB), Y13
@@ -17524,9 +17673,9 @@ CrossEntropyLabelsGWSAVX512_expfolded_32:
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyLabelsGWSAVX512_out32_44:
+CrossEntropyLabelsGWSAVX512_out32_45:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWSAVX512_outv_45
+	JAE     CrossEntropyLabelsGWSAVX512_outv_46
 	VMOVUPS (R9)(SI*4), Z15
 	VMULPS  Z0, Z15, Z15
 	VMULPS  Z14, Z15, Z15
@@ -17536,21 +17685,21 @@ CrossEntropyLabelsGWSAVX512_out32_44:
 	VMULPS  Z14, Z15, Z15
 	VMOVUPS Z15, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWSAVX512_out32_44
+	JMP     CrossEntropyLabelsGWSAVX512_out32_45
 
-CrossEntropyLabelsGWSAVX512_outv_45:
+CrossEntropyLabelsGWSAVX512_outv_46:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWSAVX512_outtail_46
+	JAE     CrossEntropyLabelsGWSAVX512_outtail_47
 	VMOVUPS (R9)(SI*4), Z15
 	VMULPS  Z0, Z15, Z15
 	VMULPS  Z14, Z15, Z15
 	VMOVUPS Z15, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWSAVX512_outv_45
+	JMP     CrossEntropyLabelsGWSAVX512_outv_46
 
-CrossEntropyLabelsGWSAVX512_outtail_46:
+CrossEntropyLabelsGWSAVX512_outtail_47:
 	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGWSAVX512_outend_47
+	JE        CrossEntropyLabelsGWSAVX512_outend_48
 	LEAQ      rowconsts<>+64(SB), R13
 	KMOVW     (R13)(BX*4), K1
 	VMOVUPS.Z (R9)(SI*4), K1, Z15
@@ -17558,14 +17707,14 @@ CrossEntropyLabelsGWSAVX512_outtail_46:
 	VMULPS    Z14, Z15, Z15
 	VMOVUPS   Z15, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGWSAVX512_outend_47:
+CrossEntropyLabelsGWSAVX512_outend_48:
 	VMOVSS (R9)(R11*4), X0
 	VSUBSS X13, X0, X0
 	VMOVSS X0, (R9)(R11*4)
 	MOVQ   $-1, 424(SP)(R12*8)
-	JMP    CrossEntropyLabelsGWSAVX512_entered_14
+	JMP    CrossEntropyLabelsGWSAVX512_entered_15
 
-CrossEntropyLabelsGWSAVX512_ignoredwide_43:
+CrossEntropyLabelsGWSAVX512_ignoredwide_44:
 	// an ignored row: sum 1 (the vector (1, 0, ..., 0)), and a gradient row of +0
 	VMOVSS  rowconsts<>+1100(SB), X0
 	MOVQ    352(SP), SI
@@ -17575,42 +17724,42 @@ CrossEntropyLabelsGWSAVX512_ignoredwide_43:
 	VMOVSS  X0, (SP)(SI*1)
 	XORQ    SI, SI
 
-CrossEntropyLabelsGWSAVX512_zero32_48:
+CrossEntropyLabelsGWSAVX512_zero32_49:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWSAVX512_zerov_49
+	JAE     CrossEntropyLabelsGWSAVX512_zerov_50
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, 64(R9)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWSAVX512_zero32_48
+	JMP     CrossEntropyLabelsGWSAVX512_zero32_49
 
-CrossEntropyLabelsGWSAVX512_zerov_49:
+CrossEntropyLabelsGWSAVX512_zerov_50:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWSAVX512_zerotail_50
+	JAE     CrossEntropyLabelsGWSAVX512_zerotail_51
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, (R9)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWSAVX512_zerov_49
+	JMP     CrossEntropyLabelsGWSAVX512_zerov_50
 
-CrossEntropyLabelsGWSAVX512_zerotail_50:
+CrossEntropyLabelsGWSAVX512_zerotail_51:
 	CMPQ    BX, $0x00
-	JE      CrossEntropyLabelsGWSAVX512_zeroend_51
+	JE      CrossEntropyLabelsGWSAVX512_zeroend_52
 	LEAQ    rowconsts<>+64(SB), R11
 	KMOVW   (R11)(BX*4), K1
 	VXORPS  Z0, Z0, Z0
 	VMOVUPS Z0, K1, (R9)(SI*4)
 
-CrossEntropyLabelsGWSAVX512_zeroend_51:
-CrossEntropyLabelsGWSAVX512_entered_14:
+CrossEntropyLabelsGWSAVX512_zeroend_52:
+CrossEntropyLabelsGWSAVX512_entered_15:
 	MOVQ 352(SP), SI
 	INCQ SI
 	CMPQ SI, $0x08
-	JE   CrossEntropyLabelsGWSAVX512_ringfull_52
+	JE   CrossEntropyLabelsGWSAVX512_ringfull_53
 	MOVQ SI, 352(SP)
-	JMP  CrossEntropyLabelsGWSAVX512_ringnext_53
+	JMP  CrossEntropyLabelsGWSAVX512_ringnext_54
 
-CrossEntropyLabelsGWSAVX512_ringfull_52:
+CrossEntropyLabelsGWSAVX512_ringfull_53:
 	MOVQ $0x00000000, 352(SP)
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
@@ -17684,21 +17833,21 @@ CrossEntropyLabelsGWSAVX512_ringfull_52:
 	SUBQ         SI, R11
 	XORQ         R12, R12
 
-CrossEntropyLabelsGWSAVX512_gradrows_54:
+CrossEntropyLabelsGWSAVX512_gradrows_55:
 	CMPQ         R12, $0x08
-	JAE          CrossEntropyLabelsGWSAVX512_gradrowsdone_55
+	JAE          CrossEntropyLabelsGWSAVX512_gradrowsdone_56
 	MOVQ         424(SP)(R12*8), R13
 	TESTQ        R13, R13
-	JS           CrossEntropyLabelsGWSAVX512_nograd_56
+	JS           CrossEntropyLabelsGWSAVX512_nograd_57
 	VBROADCASTSS 320(SP)(R12*4), Z0
 	VBROADCASTSS 488(SP)(R12*4), Z13
 
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyLabelsGWSAVX512_out32_57:
+CrossEntropyLabelsGWSAVX512_out32_58:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWSAVX512_outv_58
+	JAE     CrossEntropyLabelsGWSAVX512_outv_59
 	VMOVUPS (R11)(SI*4), Z14
 	VMULPS  Z0, Z14, Z14
 	VMULPS  Z13, Z14, Z14
@@ -17708,21 +17857,21 @@ CrossEntropyLabelsGWSAVX512_out32_57:
 	VMULPS  Z13, Z14, Z14
 	VMOVUPS Z14, 64(R11)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWSAVX512_out32_57
+	JMP     CrossEntropyLabelsGWSAVX512_out32_58
 
-CrossEntropyLabelsGWSAVX512_outv_58:
+CrossEntropyLabelsGWSAVX512_outv_59:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWSAVX512_outtail_59
+	JAE     CrossEntropyLabelsGWSAVX512_outtail_60
 	VMOVUPS (R11)(SI*4), Z14
 	VMULPS  Z0, Z14, Z14
 	VMULPS  Z13, Z14, Z14
 	VMOVUPS Z14, (R11)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWSAVX512_outv_58
+	JMP     CrossEntropyLabelsGWSAVX512_outv_59
 
-CrossEntropyLabelsGWSAVX512_outtail_59:
+CrossEntropyLabelsGWSAVX512_outtail_60:
 	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGWSAVX512_outend_60
+	JE        CrossEntropyLabelsGWSAVX512_outend_61
 	LEAQ      rowconsts<>+64(SB), R14
 	KMOVW     (R14)(BX*4), K1
 	VMOVUPS.Z (R11)(SI*4), K1, Z14
@@ -17730,32 +17879,37 @@ CrossEntropyLabelsGWSAVX512_outtail_59:
 	VMULPS    Z13, Z14, Z14
 	VMOVUPS   Z14, K1, (R11)(SI*4)
 
-CrossEntropyLabelsGWSAVX512_outend_60:
+CrossEntropyLabelsGWSAVX512_outend_61:
 	VMOVSS (R11)(R13*4), X0
 	VSUBSS 488(SP)(R12*4), X0, X0
 	VMOVSS X0, (R11)(R13*4)
 
-CrossEntropyLabelsGWSAVX512_nograd_56:
+CrossEntropyLabelsGWSAVX512_nograd_57:
 	LEAQ (R11)(AX*4), R11
 	INCQ R12
-	JMP  CrossEntropyLabelsGWSAVX512_gradrows_54
+	JMP  CrossEntropyLabelsGWSAVX512_gradrows_55
 
-CrossEntropyLabelsGWSAVX512_gradrowsdone_55:
-CrossEntropyLabelsGWSAVX512_ringnext_53:
+CrossEntropyLabelsGWSAVX512_gradrowsdone_56:
+CrossEntropyLabelsGWSAVX512_ringnext_54:
 	// next row (its max is in next)
 	LEAQ    (R8)(AX*4), R8
 	LEAQ    (R9)(AX*4), R9
 	VMOVAPS Z1, Z0
 	VMOVAPS Z12, Z1
-	INCQ    DI
-	CMPQ    DI, R10
-	JB      CrossEntropyLabelsGWSAVX512_row
+	CMPQ    520(SP), $0x02
+	JE      CrossEntropyLabelsGWSAVX512_twoahead_62
+	VMOVAPS Z1, Z0
+
+CrossEntropyLabelsGWSAVX512_twoahead_62:
+	INCQ DI
+	CMPQ DI, R10
+	JB   CrossEntropyLabelsGWSAVX512_row
 
 CrossEntropyLabelsGWSAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
 	MOVQ 352(SP), R8
 	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGWSAVX512_flushed_61
+	JE   CrossEntropyLabelsGWSAVX512_flushed_63
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -17811,7 +17965,7 @@ CrossEntropyLabelsGWSAVX512_end_1:
 	MOVQ         sum+72(FP), DI
 	XORQ         R10, R10
 
-CrossEntropyLabelsGWSAVX512_flushrow_62:
+CrossEntropyLabelsGWSAVX512_flushrow_64:
 	VMOVSS    320(SP)(R10*4), X1
 	VMOVSS    X1, (SI)(R10*4)
 	VCVTSS2SD X1, X1, X1
@@ -17819,7 +17973,7 @@ CrossEntropyLabelsGWSAVX512_flushrow_62:
 	VMOVSD    X1, (DI)(R10*8)
 	INCQ      R10
 	CMPQ      R10, R8
-	JB        CrossEntropyLabelsGWSAVX512_flushrow_62
+	JB        CrossEntropyLabelsGWSAVX512_flushrow_64
 
 	// the gradient passes left in the ring: 1/sum and c = (s·inv)·wy of 8 rows at once, then each row's pass
 	VBROADCASTSS rowconsts<>+1100(SB), Y1
@@ -17835,21 +17989,21 @@ CrossEntropyLabelsGWSAVX512_flushrow_62:
 	SUBQ         SI, DI
 	XORQ         R9, R9
 
-CrossEntropyLabelsGWSAVX512_gradrows_63:
+CrossEntropyLabelsGWSAVX512_gradrows_65:
 	CMPQ         R9, R8
-	JAE          CrossEntropyLabelsGWSAVX512_gradrowsdone_64
+	JAE          CrossEntropyLabelsGWSAVX512_gradrowsdone_66
 	MOVQ         424(SP)(R9*8), R10
 	TESTQ        R10, R10
-	JS           CrossEntropyLabelsGWSAVX512_nograd_65
+	JS           CrossEntropyLabelsGWSAVX512_nograd_67
 	VBROADCASTSS 320(SP)(R9*4), Z0
 	VBROADCASTSS 488(SP)(R9*4), Z1
 
 	// pass 3
 	XORQ SI, SI
 
-CrossEntropyLabelsGWSAVX512_out32_66:
+CrossEntropyLabelsGWSAVX512_out32_68:
 	CMPQ    SI, CX
-	JAE     CrossEntropyLabelsGWSAVX512_outv_67
+	JAE     CrossEntropyLabelsGWSAVX512_outv_69
 	VMOVUPS (DI)(SI*4), Z2
 	VMULPS  Z0, Z2, Z2
 	VMULPS  Z1, Z2, Z2
@@ -17859,21 +18013,21 @@ CrossEntropyLabelsGWSAVX512_out32_66:
 	VMULPS  Z1, Z2, Z2
 	VMOVUPS Z2, 64(DI)(SI*4)
 	ADDQ    $0x20, SI
-	JMP     CrossEntropyLabelsGWSAVX512_out32_66
+	JMP     CrossEntropyLabelsGWSAVX512_out32_68
 
-CrossEntropyLabelsGWSAVX512_outv_67:
+CrossEntropyLabelsGWSAVX512_outv_69:
 	CMPQ    SI, DX
-	JAE     CrossEntropyLabelsGWSAVX512_outtail_68
+	JAE     CrossEntropyLabelsGWSAVX512_outtail_70
 	VMOVUPS (DI)(SI*4), Z2
 	VMULPS  Z0, Z2, Z2
 	VMULPS  Z1, Z2, Z2
 	VMOVUPS Z2, (DI)(SI*4)
 	ADDQ    $0x10, SI
-	JMP     CrossEntropyLabelsGWSAVX512_outv_67
+	JMP     CrossEntropyLabelsGWSAVX512_outv_69
 
-CrossEntropyLabelsGWSAVX512_outtail_68:
+CrossEntropyLabelsGWSAVX512_outtail_70:
 	CMPQ      BX, $0x00
-	JE        CrossEntropyLabelsGWSAVX512_outend_69
+	JE        CrossEntropyLabelsGWSAVX512_outend_71
 	LEAQ      rowconsts<>+64(SB), R11
 	KMOVW     (R11)(BX*4), K1
 	VMOVUPS.Z (DI)(SI*4), K1, Z2
@@ -17881,18 +18035,18 @@ CrossEntropyLabelsGWSAVX512_outtail_68:
 	VMULPS    Z1, Z2, Z2
 	VMOVUPS   Z2, K1, (DI)(SI*4)
 
-CrossEntropyLabelsGWSAVX512_outend_69:
+CrossEntropyLabelsGWSAVX512_outend_71:
 	VMOVSS (DI)(R10*4), X0
 	VSUBSS 488(SP)(R9*4), X0, X0
 	VMOVSS X0, (DI)(R10*4)
 
-CrossEntropyLabelsGWSAVX512_nograd_65:
+CrossEntropyLabelsGWSAVX512_nograd_67:
 	LEAQ (DI)(AX*4), DI
 	INCQ R9
-	JMP  CrossEntropyLabelsGWSAVX512_gradrows_63
+	JMP  CrossEntropyLabelsGWSAVX512_gradrows_65
 
-CrossEntropyLabelsGWSAVX512_gradrowsdone_64:
-CrossEntropyLabelsGWSAVX512_flushed_61:
+CrossEntropyLabelsGWSAVX512_gradrowsdone_66:
+CrossEntropyLabelsGWSAVX512_flushed_63:
 	VZEROUPPER
 	RET
 
