@@ -307,12 +307,18 @@ func rowsBack(r *row, back int, count Op) reg.GPVirtual {
 // rows before the one r.src points at).
 func (g *ring) flushRows(r *row, k kind) {
 	Comment("the rows still in the ring")
+	ringRows(r, g.n, func(n reg.GPVirtual) { g.rowsOut(r, k, -1, n) })
+}
+
+// ringRows emits body, with n the number of rows in the ring whose count
+// is in the stack slot count, to run when there are any.
+func ringRows(r *row, count Mem, body func(n reg.GPVirtual)) {
 	skip := r.label("noflush")
 	n := GP64()
-	MOVQ(g.n, n)
+	MOVQ(count, n)
 	TESTQ(n, n)
 	JE(LabelRef(skip))
-	g.rowsOut(r, k, -1, n)
+	body(n)
 	Label(skip)
 }
 
@@ -421,13 +427,7 @@ func storeLanes(y reg.VecVirtual, p, n reg.GPVirtual) {
 // (the n rows before the one r.dst points at).
 func (g *ring) flushLSE(r *row, k kind) {
 	Comment("the rows still in the ring")
-	skip := r.label("noflush")
-	n := GP64()
-	MOVQ(g.n, n)
-	TESTQ(n, n)
-	JE(LabelRef(skip))
-	g.lseOut(r, k, n)
-	Label(skip)
+	ringRows(r, g.n, func(n reg.GPVirtual) { g.lseOut(r, k, n) })
 }
 
 // forEach emits a loop over ring entries j = 0 .. count-1.

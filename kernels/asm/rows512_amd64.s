@@ -10353,9 +10353,9 @@ CrossEntropyLabelsPlainAVX512_twoahead_43:
 
 CrossEntropyLabelsPlainAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 352(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsPlainAVX512_flushed_44
+	MOVQ  352(SP), AX
+	TESTQ AX, AX
+	JE    CrossEntropyLabelsPlainAVX512_noflush_44
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -10420,7 +10420,7 @@ CrossEntropyLabelsPlainAVX512_flushrow_45:
 	CMPQ      BX, AX
 	JB        CrossEntropyLabelsPlainAVX512_flushrow_45
 
-CrossEntropyLabelsPlainAVX512_flushed_44:
+CrossEntropyLabelsPlainAVX512_noflush_44:
 	VZEROUPPER
 	RET
 
@@ -11286,9 +11286,9 @@ CrossEntropyLabelsSAVX512_twoahead_43:
 
 CrossEntropyLabelsSAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 352(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsSAVX512_flushed_44
+	MOVQ  352(SP), AX
+	TESTQ AX, AX
+	JE    CrossEntropyLabelsSAVX512_noflush_44
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -11354,7 +11354,7 @@ CrossEntropyLabelsSAVX512_flushrow_45:
 	CMPQ      BX, AX
 	JB        CrossEntropyLabelsSAVX512_flushrow_45
 
-CrossEntropyLabelsSAVX512_flushed_44:
+CrossEntropyLabelsSAVX512_noflush_44:
 	VZEROUPPER
 	RET
 
@@ -12215,9 +12215,9 @@ CrossEntropyLabelsWAVX512_twoahead_43:
 
 CrossEntropyLabelsWAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 352(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsWAVX512_flushed_44
+	MOVQ  352(SP), AX
+	TESTQ AX, AX
+	JE    CrossEntropyLabelsWAVX512_noflush_44
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -12282,7 +12282,7 @@ CrossEntropyLabelsWAVX512_flushrow_45:
 	CMPQ      BX, AX
 	JB        CrossEntropyLabelsWAVX512_flushrow_45
 
-CrossEntropyLabelsWAVX512_flushed_44:
+CrossEntropyLabelsWAVX512_noflush_44:
 	VZEROUPPER
 	RET
 
@@ -13150,9 +13150,9 @@ CrossEntropyLabelsWSAVX512_twoahead_43:
 
 CrossEntropyLabelsWSAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 352(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsWSAVX512_flushed_44
+	MOVQ  352(SP), AX
+	TESTQ AX, AX
+	JE    CrossEntropyLabelsWSAVX512_noflush_44
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -13218,7 +13218,7 @@ CrossEntropyLabelsWSAVX512_flushrow_45:
 	CMPQ      BX, AX
 	JB        CrossEntropyLabelsWSAVX512_flushrow_45
 
-CrossEntropyLabelsWSAVX512_flushed_44:
+CrossEntropyLabelsWSAVX512_noflush_44:
 	VZEROUPPER
 	RET
 
@@ -14282,9 +14282,9 @@ CrossEntropyLabelsGAVX512_twoahead_62:
 
 CrossEntropyLabelsGAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 352(SP), R8
-	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGAVX512_flushed_63
+	MOVQ  352(SP), R8
+	TESTQ R8, R8
+	JE    CrossEntropyLabelsGAVX512_noflush_63
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -14420,7 +14420,7 @@ CrossEntropyLabelsGAVX512_nograd_67:
 	JMP  CrossEntropyLabelsGAVX512_gradrows_65
 
 CrossEntropyLabelsGAVX512_gradrowsdone_66:
-CrossEntropyLabelsGAVX512_flushed_63:
+CrossEntropyLabelsGAVX512_noflush_63:
 	VZEROUPPER
 	RET
 
@@ -15491,9 +15491,9 @@ CrossEntropyLabelsGSAVX512_twoahead_62:
 
 CrossEntropyLabelsGSAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 352(SP), R8
-	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGSAVX512_flushed_63
+	MOVQ  352(SP), R8
+	TESTQ R8, R8
+	JE    CrossEntropyLabelsGSAVX512_noflush_63
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -15630,7 +15630,7 @@ CrossEntropyLabelsGSAVX512_nograd_67:
 	JMP  CrossEntropyLabelsGSAVX512_gradrows_65
 
 CrossEntropyLabelsGSAVX512_gradrowsdone_66:
-CrossEntropyLabelsGSAVX512_flushed_63:
+CrossEntropyLabelsGSAVX512_noflush_63:
 	VZEROUPPER
 	RET
 
@@ -16696,9 +16696,9 @@ CrossEntropyLabelsGWAVX512_twoahead_62:
 
 CrossEntropyLabelsGWAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 352(SP), R8
-	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGWAVX512_flushed_63
+	MOVQ  352(SP), R8
+	TESTQ R8, R8
+	JE    CrossEntropyLabelsGWAVX512_noflush_63
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -16834,7 +16834,7 @@ CrossEntropyLabelsGWAVX512_nograd_67:
 	JMP  CrossEntropyLabelsGWAVX512_gradrows_65
 
 CrossEntropyLabelsGWAVX512_gradrowsdone_66:
-CrossEntropyLabelsGWAVX512_flushed_63:
+CrossEntropyLabelsGWAVX512_noflush_63:
 	VZEROUPPER
 	RET
 
@@ -17907,9 +17907,9 @@ CrossEntropyLabelsGWSAVX512_twoahead_62:
 
 CrossEntropyLabelsGWSAVX512_end_1:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 352(SP), R8
-	CMPQ R8, $0x00
-	JE   CrossEntropyLabelsGWSAVX512_flushed_63
+	MOVQ  352(SP), R8
+	TESTQ R8, R8
+	JE    CrossEntropyLabelsGWSAVX512_noflush_63
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      (SP), Y0
@@ -18046,7 +18046,7 @@ CrossEntropyLabelsGWSAVX512_nograd_67:
 	JMP  CrossEntropyLabelsGWSAVX512_gradrows_65
 
 CrossEntropyLabelsGWSAVX512_gradrowsdone_66:
-CrossEntropyLabelsGWSAVX512_flushed_63:
+CrossEntropyLabelsGWSAVX512_noflush_63:
 	VZEROUPPER
 	RET
 

@@ -22342,9 +22342,9 @@ CrossEntropyLabelsPlainAVX2_ringnext_74:
 
 CrossEntropyLabelsPlainAVX2_end_23:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 2336(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsPlainAVX2_flushed_75
+	MOVQ  2336(SP), AX
+	TESTQ AX, AX
+	JE    CrossEntropyLabelsPlainAVX2_noflush_75
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      1984(SP), Y0
@@ -22409,7 +22409,7 @@ CrossEntropyLabelsPlainAVX2_flushrow_76:
 	CMPQ      BX, AX
 	JB        CrossEntropyLabelsPlainAVX2_flushrow_76
 
-CrossEntropyLabelsPlainAVX2_flushed_75:
+CrossEntropyLabelsPlainAVX2_noflush_75:
 	VZEROUPPER
 	RET
 
@@ -24363,9 +24363,9 @@ CrossEntropyLabelsSAVX2_ringnext_74:
 
 CrossEntropyLabelsSAVX2_end_23:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 2336(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsSAVX2_flushed_75
+	MOVQ  2336(SP), AX
+	TESTQ AX, AX
+	JE    CrossEntropyLabelsSAVX2_noflush_75
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      1984(SP), Y0
@@ -24431,7 +24431,7 @@ CrossEntropyLabelsSAVX2_flushrow_76:
 	CMPQ      BX, AX
 	JB        CrossEntropyLabelsSAVX2_flushrow_76
 
-CrossEntropyLabelsSAVX2_flushed_75:
+CrossEntropyLabelsSAVX2_noflush_75:
 	VZEROUPPER
 	RET
 
@@ -26392,9 +26392,9 @@ CrossEntropyLabelsWAVX2_ringnext_74:
 
 CrossEntropyLabelsWAVX2_end_23:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 2400(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsWAVX2_flushed_75
+	MOVQ  2400(SP), AX
+	TESTQ AX, AX
+	JE    CrossEntropyLabelsWAVX2_noflush_75
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      2048(SP), Y0
@@ -26459,7 +26459,7 @@ CrossEntropyLabelsWAVX2_flushrow_76:
 	CMPQ      BX, AX
 	JB        CrossEntropyLabelsWAVX2_flushrow_76
 
-CrossEntropyLabelsWAVX2_flushed_75:
+CrossEntropyLabelsWAVX2_noflush_75:
 	VZEROUPPER
 	RET
 
@@ -28431,9 +28431,9 @@ CrossEntropyLabelsWSAVX2_ringnext_74:
 
 CrossEntropyLabelsWSAVX2_end_23:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 2400(SP), AX
-	CMPQ AX, $0x00
-	JE   CrossEntropyLabelsWSAVX2_flushed_75
+	MOVQ  2400(SP), AX
+	TESTQ AX, AX
+	JE    CrossEntropyLabelsWSAVX2_noflush_75
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      2048(SP), Y0
@@ -28499,7 +28499,7 @@ CrossEntropyLabelsWSAVX2_flushrow_76:
 	CMPQ      BX, AX
 	JB        CrossEntropyLabelsWSAVX2_flushrow_76
 
-CrossEntropyLabelsWSAVX2_flushed_75:
+CrossEntropyLabelsWSAVX2_noflush_75:
 	VZEROUPPER
 	RET
 
@@ -31089,9 +31089,9 @@ CrossEntropyLabelsGAVX2_ringnext_110:
 
 CrossEntropyLabelsGAVX2_end_47:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 3632(SP), DI
-	CMPQ DI, $0x00
-	JE   CrossEntropyLabelsGAVX2_flushed_118
+	MOVQ  3632(SP), DI
+	TESTQ DI, DI
+	JE    CrossEntropyLabelsGAVX2_noflush_118
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      3280(SP), Y0
@@ -31237,7 +31237,7 @@ CrossEntropyLabelsGAVX2_nograd_122:
 	JMP  CrossEntropyLabelsGAVX2_gradrows_120
 
 CrossEntropyLabelsGAVX2_gradrowsdone_121:
-CrossEntropyLabelsGAVX2_flushed_118:
+CrossEntropyLabelsGAVX2_noflush_118:
 	VZEROUPPER
 	RET
 
@@ -33840,9 +33840,9 @@ CrossEntropyLabelsGSAVX2_ringnext_110:
 
 CrossEntropyLabelsGSAVX2_end_47:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 3632(SP), DI
-	CMPQ DI, $0x00
-	JE   CrossEntropyLabelsGSAVX2_flushed_118
+	MOVQ  3632(SP), DI
+	TESTQ DI, DI
+	JE    CrossEntropyLabelsGSAVX2_noflush_118
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      3280(SP), Y0
@@ -33989,7 +33989,7 @@ CrossEntropyLabelsGSAVX2_nograd_122:
 	JMP  CrossEntropyLabelsGSAVX2_gradrows_120
 
 CrossEntropyLabelsGSAVX2_gradrowsdone_121:
-CrossEntropyLabelsGSAVX2_flushed_118:
+CrossEntropyLabelsGSAVX2_noflush_118:
 	VZEROUPPER
 	RET
 
@@ -36597,9 +36597,9 @@ CrossEntropyLabelsGWAVX2_ringnext_110:
 
 CrossEntropyLabelsGWAVX2_end_47:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 3696(SP), DI
-	CMPQ DI, $0x00
-	JE   CrossEntropyLabelsGWAVX2_flushed_118
+	MOVQ  3696(SP), DI
+	TESTQ DI, DI
+	JE    CrossEntropyLabelsGWAVX2_noflush_118
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      3344(SP), Y0
@@ -36745,7 +36745,7 @@ CrossEntropyLabelsGWAVX2_nograd_122:
 	JMP  CrossEntropyLabelsGWAVX2_gradrows_120
 
 CrossEntropyLabelsGWAVX2_gradrowsdone_121:
-CrossEntropyLabelsGWAVX2_flushed_118:
+CrossEntropyLabelsGWAVX2_noflush_118:
 	VZEROUPPER
 	RET
 
@@ -39366,9 +39366,9 @@ CrossEntropyLabelsGWSAVX2_ringnext_110:
 
 CrossEntropyLabelsGWSAVX2_end_47:
 	// the rows still in the ring: their losses, and into partials 0..n-1; their gradient passes
-	MOVQ 3696(SP), DI
-	CMPQ DI, $0x00
-	JE   CrossEntropyLabelsGWSAVX2_flushed_118
+	MOVQ  3696(SP), DI
+	TESTQ DI, DI
+	JE    CrossEntropyLabelsGWSAVX2_noflush_118
 
 	// the ring's 8 sums: hadd(hadd(v0, v1), hadd(v2, v3)), low + high 128 bits; the same of v4..v7
 	VMOVUPS      3344(SP), Y0
@@ -39515,7 +39515,7 @@ CrossEntropyLabelsGWSAVX2_nograd_122:
 	JMP  CrossEntropyLabelsGWSAVX2_gradrows_120
 
 CrossEntropyLabelsGWSAVX2_gradrowsdone_121:
-CrossEntropyLabelsGWSAVX2_flushed_118:
+CrossEntropyLabelsGWSAVX2_noflush_118:
 	VZEROUPPER
 	RET
 
