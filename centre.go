@@ -18,16 +18,19 @@ import (
 // labels (no gathered copy of the centres). The paper trains with softmax +
 // λ·L: scale the loss and gradient by λ yourself.
 //
-// Reduction: Mean divides by the rows (as the common PyTorch
-// implementations, which also drop the ½), Sum is the paper's sum, None the
-// per-row losses. A Centre is safe for concurrent use while its fields are
-// not changed (Update writes the centres: do not run it concurrently with
-// another call on the same centres); steady-state calls allocate nothing.
+// Reduction: Sum is the paper's ½·Σ_i, Mean that over the rows
+// (½·Σ_i / rows; the common PyTorch implementations divide Σ_i without the
+// ½ by the rows, twice this), None the per-row ½·‖x_i - c_{y_i}‖².
+//
+// A Centre is safe for concurrent use while its fields are not changed
+// (Update writes the centres: do not run it concurrently with another call
+// on the same centres); steady-state calls allocate nothing.
 type Centre struct {
 	// Alpha is the learning rate of the centres in Update: in [0, 1]
 	// (0.5 in the paper).
 	Alpha float32
-	Reduction
+	// Reduction is Mean (the zero value), Sum or None: see above.
+	Reduction Reduction
 
 	// Kernels is the kernel set to run on; nil means the set chosen at init.
 	Kernels *kernels.Set

@@ -26,8 +26,8 @@ import (
 // concurrent use while its fields are not changed; steady-state calls
 // allocate nothing.
 type Contrastive struct {
-	Margin float32 // m: finite, > 0
-	Reduction
+	Margin    float32   // m: finite, > 0
+	Reduction Reduction // Mean (the zero value), Sum or None: see above
 
 	// Kernels is the kernel set to run on; nil means the set chosen at init.
 	Kernels *kernels.Set
@@ -120,9 +120,9 @@ func reduceScale(r Reduction, rows int) float64 {
 // LosslessTriplet is safe for concurrent use while its fields are not
 // changed; steady-state calls allocate nothing.
 type LosslessTriplet struct {
-	Beta float32 // β: finite, > 0; 0 means N = dim, as the original
-	Eps  float32 // ε: finite, >= 0 (1e-8 in the original)
-	Reduction
+	Beta      float32   // β: finite, > 0; 0 means N = dim, as the original
+	Eps       float32   // ε: finite, >= 0 (1e-8 in the original)
+	Reduction Reduction // Mean (the zero value), Sum or None: see above
 
 	// Kernels is the kernel set to run on; nil means the set chosen at init.
 	Kernels *kernels.Set

@@ -67,7 +67,7 @@ type CrossEntropy struct {
 	ClassWeights   []float32 // len cols; nil means every class weighs 1
 	LabelSmoothing float32   // in [0, 1)
 	IgnoreIndex    int32     // 0 = off; a negative value: rows with that label are skipped (PyTorch uses -100)
-	Reduction      Reduction
+	Reduction      Reduction // Mean (the zero value; see above), Sum or None
 
 	// Kernels is the kernel set the loss runs on; nil means the set chosen
 	// at init (KernelSet). Benchmarks and tests set kernels.Generic here.
@@ -103,8 +103,8 @@ var cePool = sync.Pool{New: func() any { return new(ceScratch) }}
 // multiple of cols or cols <= 0 with data, len(labels) != rows, a label out
 // of range, class weights of the wrong length or NaN/Inf/negative, smoothing
 // outside [0, 1), a positive IgnoreIndex, an unknown Reduction, perRow or
-// grad of the wrong length, grad overlapping logits, perRow overlapping
-// logits or grad.
+// grad of the wrong length, perRow or grad overlapping logits, a weight
+// vector (ClassWeights, sampleWeights) or each other.
 func (c *CrossEntropy) Forward(logits []float32, labels []int32, cols int, perRow, grad []float32) (float32, error) {
 	return c.ForwardWeighted(logits, labels, nil, cols, perRow, grad)
 }
@@ -252,8 +252,8 @@ func (c *CrossEntropy) forwardSoft(set *kernels.Set, logits, targets, sampleWeig
 	if i := badValue(set, targets); i >= 0 {
 		return 0, fmt.Errorf("simdloss: CrossEntropy.ForwardSoft: targets[%d] (row %d) = %g; targets must be finite and >= 0", i, i/cols, targets[i])
 	}
-	if grad != nil && overlaps(grad, targets) {
-		return 0, fmt.Errorf("simdloss: CrossEntropy.ForwardSoft: grad overlaps targets")
+	if s := overlapping([]named{{"grad", grad}, {"perRow", perRow}}, named{"targets", targets}); s != "" {
+		return 0, fmt.Errorf("simdloss: CrossEntropy.ForwardSoft: %s", s)
 	}
 	if rows == 0 {
 		return c.empty(), nil
@@ -333,10 +333,10 @@ func (c *CrossEntropy) validate(set *kernels.Set, op string, logits []float32, c
 		return 0, fmt.Errorf("simdloss: CrossEntropy.%s: len(perRow) = %d, want rows = %d", op, len(perRow), rows)
 	case grad != nil && len(grad) != len(logits):
 		return 0, fmt.Errorf("simdloss: CrossEntropy.%s: len(grad) = %d, want len(logits) = %d", op, len(grad), len(logits))
-	case grad != nil && overlaps(grad, logits):
-		return 0, fmt.Errorf("simdloss: CrossEntropy.%s: grad overlaps logits", op)
-	case perRow != nil && (overlaps(perRow, logits) || overlaps(perRow, grad)):
-		return 0, fmt.Errorf("simdloss: CrossEntropy.%s: perRow overlaps logits or grad", op)
+	}
+	if s := overlapping([]named{{"grad", grad}, {"perRow", perRow}},
+		named{"logits", logits}, named{"sampleWeights", sampleWeights}, named{"ClassWeights", c.ClassWeights}); s != "" {
+		return 0, fmt.Errorf("simdloss: CrossEntropy.%s: %s", op, s)
 	}
 	if i := badValue(set, c.ClassWeights); i >= 0 {
 		return 0, fmt.Errorf("simdloss: CrossEntropy.%s: ClassWeights[%d] = %g; weights must be finite and >= 0", op, i, c.ClassWeights[i])

@@ -409,7 +409,7 @@ func TestCrossEntropyErrors(t *testing.T) {
 	if _, err := (&CrossEntropy{}).Forward(buf[:6], good, 3, buf[5:7], nil); err == nil || !strings.Contains(err.Error(), "perRow overlaps") {
 		t.Errorf("perRow overlapping logits: %v", err)
 	}
-	if _, err := (&CrossEntropy{}).Forward(buf[:6], good, 3, buf[6:8], buf[6:12]); err == nil || !strings.Contains(err.Error(), "perRow overlaps") {
+	if _, err := (&CrossEntropy{}).Forward(buf[:6], good, 3, buf[6:8], buf[6:12]); err == nil || !strings.Contains(err.Error(), "grad overlaps perRow") {
 		t.Errorf("perRow overlapping grad: %v", err)
 	}
 }

@@ -16,10 +16,13 @@
 // cross-entropy and matrix-product kernels, the AVX2 kernels elsewhere), "avx2"
 // (AVX2 and FMA3, on amd64), "neon" (on arm64) or "generic" (pure Go, every
 // GOARCH, and any build with the purego tag). The environment variable
-// SIMDLOSS_KERNELS=generic|avx2|avx512|neon forces a set; an unknown or unsupported
-// name panics at init and names the valid choices. Kernels reports the set in
-// use. Every function is safe for concurrent use: the package holds no mutable
-// state after init, and hot paths allocate nothing.
+// SIMDLOSS_KERNELS=generic|avx2|avx512|neon forces a set ("auto" or unset:
+// the fastest); an unknown or unsupported name panics at init and names the
+// valid choices. Kernels reports the set in use. Every package-level
+// function is safe for concurrent use: the package holds no mutable state
+// after init, and hot paths allocate nothing. The loss types say when their
+// methods are (most: while their fields are not changed; a TripletMiner
+// keeps scratch and is not).
 //
 // # Shapes
 //

@@ -29,9 +29,9 @@ import (
 // empty batch gives NaN with Mean. A Focal is safe for concurrent use while
 // its fields are not changed; steady-state calls allocate nothing.
 type Focal struct {
-	Gamma float32   // γ: finite, >= 0 (2 in the paper)
-	Alpha []float32 // α per class (len cols); nil: 1 for every class
-	Reduction
+	Gamma     float32   // γ: finite, >= 0 (2 in the paper)
+	Alpha     []float32 // α per class (len cols); nil: 1 for every class
+	Reduction Reduction // Mean (the zero value), Sum or None: see above
 
 	// Kernels is the kernel set to run on; nil means the set chosen at init.
 	Kernels *kernels.Set
@@ -64,7 +64,7 @@ var focalPool = sync.Pool{New: func() any { return new(focalScratch) }}
 // batch, a label out of range, a label count other than the row count,
 // Alpha of the wrong length or with a NaN, infinite or negative value, a
 // NaN, infinite or negative Gamma, an unknown Reduction, outputs of the
-// wrong length, grad overlapping logits.
+// wrong length, an output overlapping logits, Alpha or the other output.
 func (f *Focal) Forward(logits []float32, labels []int32, cols int, perRow, grad []float32) (float32, error) {
 	const op = "simdloss: Focal.Forward"
 	rows, err := checkRows(op, logits, cols, perRow, grad)
@@ -80,6 +80,9 @@ func (f *Focal) Forward(logits []float32, labels []int32, cols int, perRow, grad
 		return 0, fmt.Errorf("%s: len(Alpha) = %d, want cols = %d", op, len(f.Alpha), cols)
 	case len(labels) != rows:
 		return 0, fmt.Errorf("%s: len(labels) = %d, want one per row (%d)", op, len(labels), rows)
+	}
+	if s := overlapping([]named{{"grad", grad}, {"perRow", perRow}}, named{"Alpha", f.Alpha}); s != "" {
+		return 0, fmt.Errorf("%s: %s", op, s)
 	}
 	if i := badValue(kernelSet(f.Kernels), f.Alpha); i >= 0 {
 		return 0, fmt.Errorf("%s: Alpha[%d] = %g must be finite and >= 0", op, i, f.Alpha[i])
@@ -159,9 +162,9 @@ func (f *Focal) Forward(logits []float32, labels []int32, cols int, perRow, grad
 // per-element losses. A SigmoidFocal is safe for concurrent use and
 // allocates nothing.
 type SigmoidFocal struct {
-	Alpha float32 // α in [0, 1], or negative to turn the weighting off
-	Gamma float32 // γ: finite, >= 0
-	Reduction
+	Alpha     float32   // α in [0, 1], or negative to turn the weighting off
+	Gamma     float32   // γ: finite, >= 0
+	Reduction Reduction // Mean (the zero value), Sum or None: see above
 
 	// Kernels is the kernel set the loss runs on; nil means the set chosen
 	// at init (KernelSet).
@@ -197,12 +200,9 @@ func (f *SigmoidFocal) Forward(logits, targets, perElem, grad []float32) (float3
 		if len(o.x) != n {
 			return 0, fmt.Errorf("%s: len(%s) = %d, want %d", op, o.name, len(o.x), n)
 		}
-		if overlaps(o.x, logits) || overlaps(o.x, targets) {
-			return 0, fmt.Errorf("%s: %s overlaps an input", op, o.name)
-		}
 	}
-	if perElem != nil && grad != nil && overlaps(perElem, grad) {
-		return 0, fmt.Errorf("%s: perElem overlaps grad", op)
+	if s := overlapping([]named{{"perElem", perElem}, {"grad", grad}}, named{"logits", logits}, named{"targets", targets}); s != "" {
+		return 0, fmt.Errorf("%s: %s", op, s)
 	}
 	set := kernelSet(f.Kernels)
 	if i := set.FirstOutside(targets, 0, 1); i >= 0 {

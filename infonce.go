@@ -105,12 +105,9 @@ func (c *InfoNCE) ForwardSymmetric(a, b []float32, dim int, gradA, gradB []float
 		if len(g.g) != len(a) {
 			return 0, fmt.Errorf("%s: len(%s) = %d, want %d", op, g.name, len(g.g), len(a))
 		}
-		if overlaps(g.g, a) || overlaps(g.g, b) {
-			return 0, fmt.Errorf("%s: %s overlaps an input", op, g.name)
-		}
 	}
-	if gradA != nil && gradB != nil && overlaps(gradA, gradB) {
-		return 0, fmt.Errorf("%s: gradA overlaps gradB", op)
+	if s := overlapping([]named{{"gradA", gradA}, {"gradB", gradB}}, named{"a", a}, named{"b", b}); s != "" {
+		return 0, fmt.Errorf("%s: %s", op, s)
 	}
 	set := kernelSet(c.Kernels)
 	sc := cosPool.Get().(*cosScratch)

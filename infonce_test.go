@@ -236,7 +236,7 @@ func TestInfoNCEErrors(t *testing.T) {
 	if _, err := ok.ForwardSymmetric(x, x, 2, buf[:4], buf[2:6]); err == nil || !strings.Contains(err.Error(), "gradA overlaps gradB") {
 		t.Errorf("overlapping gradients: %v", err)
 	}
-	if _, err := ok.ForwardSymmetric(buf[:4], x, 2, nil, buf[:4]); err == nil || !strings.Contains(err.Error(), "overlaps an input") {
+	if _, err := ok.ForwardSymmetric(buf[:4], x, 2, nil, buf[:4]); err == nil || !strings.Contains(err.Error(), "gradB overlaps a") {
 		t.Errorf("gradient overlapping an input: %v", err)
 	}
 }

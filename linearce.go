@@ -77,8 +77,8 @@ func growF64(s []float64, n int) []float64 {
 // len(weight) not a multiple of dim, dim <= 0 with data, no class, len(labels)
 // != rows, a label outside [0, V) that is not the ignore index, the
 // CrossEntropy options' errors (weights, smoothing, ignore index,
-// reduction), outputs of the wrong length, a gradient overlapping an input
-// or the other gradient, negative block sizes.
+// reduction), outputs of the wrong length, an output overlapping an input
+// (hidden, weight, ClassWeights) or another output, negative block sizes.
 func (c *LinearCrossEntropy) Forward(hidden, weight []float32, labels []int32, dim int, perRow, gradHidden, gradWeight []float32) (float32, error) {
 	rows, classes, denom, err := c.validate(hidden, weight, labels, dim, perRow, gradHidden, gradWeight)
 	if err != nil {
@@ -306,13 +306,9 @@ func (c *LinearCrossEntropy) validate(hidden, weight []float32, labels []int32, 
 	case gradWeight != nil && len(gradWeight) != len(weight):
 		return 0, 0, 0, fmt.Errorf("%s: len(gradWeight) = %d, want len(weight) = %d", op, len(gradWeight), len(weight))
 	}
-	for _, g := range [][]float32{gradHidden, gradWeight} {
-		if g != nil && (overlaps(g, hidden) || overlaps(g, weight)) {
-			return 0, 0, 0, fmt.Errorf("%s: a gradient overlaps hidden or weight", op)
-		}
-	}
-	if gradHidden != nil && gradWeight != nil && overlaps(gradHidden, gradWeight) {
-		return 0, 0, 0, fmt.Errorf("%s: gradHidden overlaps gradWeight", op)
+	if s := overlapping([]named{{"gradHidden", gradHidden}, {"gradWeight", gradWeight}, {"perRow", perRow}},
+		named{"hidden", hidden}, named{"weight", weight}, named{"ClassWeights", c.ClassWeights}); s != "" {
+		return 0, 0, 0, fmt.Errorf("%s: %s", op, s)
 	}
 	// The options, checked as CrossEntropy checks them, with V columns.
 	if _, err := c.CrossEntropy.validate(kernelSet(c.Kernels), "Forward", nil, classes, nil, nil, nil); err != nil {

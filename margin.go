@@ -103,12 +103,9 @@ func (c *MarginSoftmax) Forward(x, w []float32, labels []int32, dim int, gradX, 
 		if len(g.g) != g.n {
 			return 0, fmt.Errorf("%s: len(%s) = %d, want %d", op, g.name, len(g.g), g.n)
 		}
-		if overlaps(g.g, x) || overlaps(g.g, w) {
-			return 0, fmt.Errorf("%s: %s overlaps an input", op, g.name)
-		}
 	}
-	if gradX != nil && gradW != nil && overlaps(gradX, gradW) {
-		return 0, fmt.Errorf("%s: gradX overlaps gradW", op)
+	if s := overlapping([]named{{"gradX", gradX}, {"gradW", gradW}}, named{"x", x}, named{"w", w}); s != "" {
+		return 0, fmt.Errorf("%s: %s", op, s)
 	}
 	if rows == 0 {
 		return float32(math.NaN()), nil // the mean over no rows, as PyTorch

@@ -168,7 +168,7 @@ func TestMarginSoftmaxErrors(t *testing.T) {
 	if _, err := ok.Forward(x, x, l, 2, buf[:4], buf[2:6]); err == nil || !strings.Contains(err.Error(), "gradX overlaps gradW") {
 		t.Errorf("overlapping gradients: %v", err)
 	}
-	if _, err := ok.Forward(buf[:4], x, l, 2, nil, buf[:4]); err == nil || !strings.Contains(err.Error(), "overlaps an input") {
+	if _, err := ok.Forward(buf[:4], x, l, 2, nil, buf[:4]); err == nil || !strings.Contains(err.Error(), "gradW overlaps x") {
 		t.Errorf("gradient overlapping an input: %v", err)
 	}
 }

@@ -67,8 +67,8 @@ func (m Mining) String() string {
 // reusable scratch, so steady-state calls allocate nothing; it is therefore
 // not safe for concurrent use (use one per goroutine).
 type TripletMiner struct {
-	Triplet Triplet
-	Mining  Mining
+	Triplet Triplet // the loss: its Margin, Distance and SoftMargin (see above)
+	Mining  Mining  // how the triplets are chosen
 
 	dist, coef []float32 // B×B distances and (BatchAll) gradient coefficients
 	coefScale  float32   // of coef: 1/(number of triplets in the mean)

@@ -29,10 +29,30 @@ type named struct {
 	x    []float32
 }
 
+// overlapping names the first output that overlaps an input or another
+// output ("grad overlaps logits"), or returns "" if none does (nil and
+// empty slices overlap nothing). The losses reject such aliasing with an
+// error: they write their outputs while still reading their inputs.
+func overlapping(outs []named, ins ...named) string {
+	for i, o := range outs {
+		for _, in := range ins {
+			if overlaps(o.x, in.x) {
+				return o.name + " overlaps " + in.name
+			}
+		}
+		for _, p := range outs[i+1:] {
+			if overlaps(o.x, p.x) {
+				return o.name + " overlaps " + p.name
+			}
+		}
+	}
+	return ""
+}
+
 // checkPaired validates the shapes shared by the losses on paired rows:
 // inputs of equal length, rows of dim, a per-row output and gradients
-// (nil when not wanted) of the inputs' length that overlap no input and no
-// other gradient. It returns the row count.
+// (nil when not wanted) of the inputs' length, none of them overlapping an
+// input or another output. It returns the row count.
 func checkPaired(op string, dim int, inputs []named, perRow []float32, grads []named) (int, error) {
 	n := len(inputs[0].x)
 	for _, in := range inputs[1:] {
@@ -60,22 +80,15 @@ func checkPaired(op string, dim int, inputs []named, perRow []float32, grads []n
 	if perRow != nil && len(perRow) != rows {
 		return 0, fmt.Errorf("%s: len(perRow) = %d, want rows = %d", op, len(perRow), rows)
 	}
-	for i, g := range grads {
-		if g.x == nil {
-			continue
-		}
-		if len(g.x) != n {
+	for _, g := range grads {
+		if g.x != nil && len(g.x) != n {
 			return 0, fmt.Errorf("%s: len(%s) = %d, want %d", op, g.name, len(g.x), n)
 		}
-		for _, in := range inputs {
-			if overlaps(g.x, in.x) {
-				return 0, fmt.Errorf("%s: %s overlaps an input", op, g.name)
-			}
-		}
-		for _, h := range grads[i+1:] {
-			if h.x != nil && overlaps(g.x, h.x) {
-				return 0, fmt.Errorf("%s: %s overlaps %s", op, g.name, h.name)
-			}
+	}
+	pr := []named{{"perRow", perRow}}
+	for _, s := range []string{overlapping(grads, inputs...), overlapping(pr, inputs...), overlapping(pr, grads...)} {
+		if s != "" {
+			return 0, fmt.Errorf("%s: %s", op, s)
 		}
 	}
 	return rows, nil

@@ -46,12 +46,12 @@ func (d Distance) String() string {
 // (no NaN). NaN or Inf in the embeddings propagate to the loss. A Triplet is
 // safe for concurrent use while its fields are not changed.
 type Triplet struct {
-	Margin     float32
-	Distance   Distance
-	Eps        float32 // Euclidean only: added to every component of x - y
-	Swap       bool
-	SoftMargin bool // log(1+exp(x)) instead of the hinge (Hermans et al. 2017)
-	Reduction  Reduction
+	Margin     float32   // α: finite (may be 0 or negative)
+	Distance   Distance  // SquaredEuclidean (the zero value) or Euclidean
+	Eps        float32   // Euclidean only: added to every component of x - y
+	Swap       bool      // the negative distance is min(d(a,n), d(p,n))
+	SoftMargin bool      // log(1+exp(x)) instead of the hinge (Hermans et al. 2017)
+	Reduction  Reduction // Mean (the zero value), Sum or None
 
 	// Kernels is the kernel set to run on; nil means the set chosen at init.
 	Kernels *kernels.Set
@@ -75,9 +75,9 @@ var tripletPool = sync.Pool{New: func() any { return new(tripletScratch) }}
 //
 // Errors (nothing is written when an error is returned): lengths that differ
 // or are not a multiple of dim, dim <= 0 with data, a NaN or infinite Margin,
-// a negative, NaN or infinite Eps, an unknown Distance or Reduction, perRow or
-// a gradient of the wrong length, a gradient overlapping an input or
-// another gradient.
+// (with Distance Euclidean) a negative, NaN or infinite Eps, an unknown
+// Distance or Reduction, perRow or a gradient of the wrong length, an output
+// (perRow or a gradient) overlapping an input or another output.
 func (t *Triplet) Forward(anchor, positive, negative []float32, dim int, perRow, gradA, gradP, gradN []float32) (float32, error) {
 	rows, err := t.validate(anchor, positive, negative, dim, perRow, gradA, gradP, gradN)
 	if err != nil {

@@ -322,7 +322,7 @@ func TestTripletErrors(t *testing.T) {
 	if _, err := (&Triplet{}).Forward(x, x, x, 2, nil, buf[:4], buf[2:6], nil); err == nil || !strings.Contains(err.Error(), "overlaps") {
 		t.Errorf("overlapping gradients: %v", err)
 	}
-	if _, err := (&Triplet{}).Forward(buf[:4], x, x, 2, nil, buf[:4], nil, nil); err == nil || !strings.Contains(err.Error(), "overlaps an input") {
+	if _, err := (&Triplet{}).Forward(buf[:4], x, x, 2, nil, buf[:4], nil, nil); err == nil || !strings.Contains(err.Error(), "gradA overlaps anchor") {
 		t.Errorf("gradient overlapping an input: %v", err)
 	}
 }

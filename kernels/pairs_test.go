@@ -300,3 +300,23 @@ func TestPairUpdatesPanics(t *testing.T) {
 		}
 	}
 }
+
+// TestAxpbyRowsShortDst: a dst shorter than rows×dim panics with a
+// simdloss: message that gives len(dst) itself, before anything is written.
+func TestAxpbyRowsShortDst(t *testing.T) {
+	a, b, c := make([]float32, 8), make([]float32, 8), make([]float32, 2)
+	for _, s := range allSets() {
+		d := tu.Filled(5)
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "simdloss: AxpbyRows: len(dst) = 5") {
+					t.Errorf("%s: recovered %v", s.Name(), r)
+				}
+			}()
+			s.AxpbyRows(d, a, b, c, c, 4)
+		}()
+		if !tu.Untouched(d) {
+			t.Errorf("%s: dst written before the panic", s.Name())
+		}
+	}
+}

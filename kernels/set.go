@@ -94,7 +94,8 @@ type Set struct {
 	flushSubnormals                func(x []float32)
 }
 
-// Name is the set's name as SIMDLOSS_KERNELS spells it: "generic", "avx2", "neon".
+// Name is the set's name as SIMDLOSS_KERNELS spells it: "generic", "avx2",
+// "avx512" or "neon".
 func (s *Set) Name() string { return s.name }
 
 // Supported reports whether this CPU runs the set.
@@ -346,7 +347,9 @@ func (s *Set) TripletGradRows(gA, gP, gN, a, p, n, cu, cv, cw []float32, eps flo
 // scaling and the backward pass of L2 normalisation.
 func (s *Set) AxpbyRows(dst, a, b, ca, cb []float32, dim int) {
 	const op = "AxpbyRows"
-	rows, _ := check.Pairwise(op, len(dst)/max(dim, 1), len(a), len(b), dim, true)
+	// dst holds rows×dim elements, not one per row as Pairwise's paired
+	// check counts: check.Len checks it, naming len(dst) itself.
+	rows, _ := check.Pairwise(op, math.MaxInt, len(a), len(b), dim, true)
 	if rows == 0 {
 		return
 	}
