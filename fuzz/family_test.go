@@ -13,11 +13,12 @@ import (
 // agree is the body of the loss-family fuzz targets: run computes the loss
 // on a kernel set into fresh Filled outputs. On kernels.Generic it must not
 // panic, and an error must be a "simdloss: " error that left the outputs
-// untouched; otherwise the dispatched set must give the same bits.
+// untouched; otherwise every SIMD set of this CPU (simdSets), and the
+// dispatched one (run(nil)), must give the same bits.
 func agree(t *testing.T, name string, run func(set *kernels.Set) (float32, [][]float32, error)) {
 	t.Helper()
-	var want, got float32
-	var wantOut, out [][]float32
+	var want float32
+	var wantOut [][]float32
 	var err error
 	mustNotPanic(t, name, func() { want, wantOut, err = run(kernels.Generic) })
 	if !lossErr(t, name, err) {
@@ -26,16 +27,24 @@ func agree(t *testing.T, name string, run func(set *kernels.Set) (float32, [][]f
 		}
 		return
 	}
-	mustNotPanic(t, name, func() { got, out, err = run(nil) })
-	if err != nil {
-		t.Fatalf("%s: %s kernels fail where generic does not: %v", name, simdloss.Kernels(), err)
-	}
-	if !tu.Same(got, want) {
-		t.Fatalf("%s: %s kernels differ from generic: loss %v vs %v", name, simdloss.Kernels(), got, want)
-	}
-	for i := range out {
-		if msg := tu.DiffMsg(out[i], wantOut[i]); msg != "" {
-			t.Fatalf("%s: output %d: %s", name, i, msg)
+	for _, set := range append(simdSets[:len(simdSets):len(simdSets)], nil) {
+		what := "the dispatched (" + simdloss.Kernels() + ")"
+		if set != nil {
+			what = set.Name()
+		}
+		var got float32
+		var out [][]float32
+		mustNotPanic(t, name, func() { got, out, err = run(set) })
+		if err != nil {
+			t.Fatalf("%s: %s kernels fail where generic does not: %v", name, what, err)
+		}
+		if !tu.Same(got, want) {
+			t.Fatalf("%s: %s kernels differ from generic: loss %v vs %v", name, what, got, want)
+		}
+		for i := range out {
+			if msg := tu.DiffMsg(out[i], wantOut[i]); msg != "" {
+				t.Fatalf("%s: %s kernels, output %d: %s", name, what, i, msg)
+			}
 		}
 	}
 }

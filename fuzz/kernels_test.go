@@ -55,10 +55,33 @@ func rowOK(row []float32) bool {
 	return !allNegInf
 }
 
-func sameAsGeneric(t *testing.T, name string, got, want []float32) {
+// simdSets are the SIMD kernel sets this CPU runs (on amd64 with AVX-512:
+// avx2 and avx512); the targets compare each of them with generic, not only
+// the one the package dispatches to.
+var simdSets = func() []*kernels.Set {
+	var sets []*kernels.Set
+	for _, s := range kernels.Sets() {
+		if s != kernels.Generic && s.Supported() {
+			sets = append(sets, s)
+		}
+	}
+	return sets
+}()
+
+// sameAsGeneric runs onSet(s) into got for each SIMD set s, and then the
+// public function (dispatched), and checks that each gives want's bits.
+// got holds the dispatched result afterwards.
+func sameAsGeneric(t *testing.T, name string, got, want []float32, onSet func(s *kernels.Set), public func()) {
 	t.Helper()
+	for _, s := range simdSets {
+		onSet(s)
+		if msg := tu.DiffMsg(got, want); msg != "" {
+			t.Fatalf("%s: %s kernels differ from generic: %s", name, s.Name(), msg)
+		}
+	}
+	public()
 	if msg := tu.DiffMsg(got, want); msg != "" {
-		t.Fatalf("%s: %s kernels differ from generic: %s", name, simdloss.Kernels(), msg)
+		t.Fatalf("%s: the dispatched (%s) kernels differ from generic: %s", name, simdloss.Kernels(), msg)
 	}
 }
 
@@ -67,9 +90,9 @@ func FuzzSoftmax(f *testing.F) {
 	f.Fuzz(func(t *testing.T, c uint8, data []byte) {
 		x, cols := rowsOf(floats(data), c)
 		got, want := make([]float32, len(x)), make([]float32, len(x))
-		simdloss.Softmax(got, x, cols)
 		kernels.Generic.Softmax(want, x, cols)
-		sameAsGeneric(t, "Softmax", got, want)
+		sameAsGeneric(t, "Softmax", got, want,
+			func(s *kernels.Set) { s.Softmax(got, x, cols) }, func() { simdloss.Softmax(got, x, cols) })
 		for r := 0; r < len(x)/cols; r++ {
 			row, y := x[r*cols:(r+1)*cols], got[r*cols:(r+1)*cols]
 			if !rowOK(row) {
@@ -102,9 +125,9 @@ func FuzzLogSoftmax(f *testing.F) {
 	f.Fuzz(func(t *testing.T, c uint8, data []byte) {
 		x, cols := rowsOf(floats(data), c)
 		got, want := make([]float32, len(x)), make([]float32, len(x))
-		simdloss.LogSoftmax(got, x, cols)
 		kernels.Generic.LogSoftmax(want, x, cols)
-		sameAsGeneric(t, "LogSoftmax", got, want)
+		sameAsGeneric(t, "LogSoftmax", got, want,
+			func(s *kernels.Set) { s.LogSoftmax(got, x, cols) }, func() { simdloss.LogSoftmax(got, x, cols) })
 		for r := 0; r < len(x)/cols; r++ {
 			row, y := x[r*cols:(r+1)*cols], got[r*cols:(r+1)*cols]
 			for i, v := range y {
@@ -131,9 +154,9 @@ func FuzzLogSumExp(f *testing.F) {
 		x, cols := rowsOf(floats(data), c)
 		rows := len(x) / cols
 		got, want := make([]float32, rows), make([]float32, rows)
-		simdloss.LogSumExp(got, x, cols)
 		kernels.Generic.LogSumExp(want, x, cols)
-		sameAsGeneric(t, "LogSumExp", got, want)
+		sameAsGeneric(t, "LogSumExp", got, want,
+			func(s *kernels.Set) { s.LogSumExp(got, x, cols) }, func() { simdloss.LogSumExp(got, x, cols) })
 		for r := 0; r < rows; r++ {
 			row := x[r*cols : (r+1)*cols]
 			ref := tu.RefLogSumExp(row)
@@ -183,22 +206,22 @@ func FuzzSquaredL2(f *testing.F) {
 		a, b, dim := pairInputs(m8, n8, d8, data)
 		m, n := len(a)/dim, len(b)/dim
 		got, want := make([]float32, m*n), make([]float32, m*n)
-		simdloss.SquaredL2(got, a, b, dim)
-		kernels.Generic.SquaredL2(want, a, b, dim)
-		sameAsGeneric(t, "SquaredL2", got, want)
-		simdloss.Dots(got, a, b, dim)
 		kernels.Generic.Dots(want, a, b, dim)
-		sameAsGeneric(t, "Dots", got, want)
-		simdloss.Cosines(got, a, b, dim)
+		sameAsGeneric(t, "Dots", got, want,
+			func(s *kernels.Set) { s.Dots(got, a, b, dim) }, func() { simdloss.Dots(got, a, b, dim) })
 		kernels.Generic.Cosines(want, a, b, dim)
-		sameAsGeneric(t, "Cosines", got, want)
-		for _, tr := range [][2]bool{{false, false}, {true, false}, {true, true}} {
+		sameAsGeneric(t, "Cosines", got, want,
+			func(s *kernels.Set) { s.Cosines(got, a, b, dim) }, func() { simdloss.Cosines(got, a, b, dim) })
+		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
 			// a read as m×dim or dim×m, b as dim×n or n×dim
-			simdloss.MatMul(got, a, b, m, n, dim, tr[0], tr[1])
 			kernels.Generic.MatMul(want, a, b, m, n, dim, tr[0], tr[1])
-			sameAsGeneric(t, "MatMul", got, want)
+			sameAsGeneric(t, "MatMul", got, want,
+				func(s *kernels.Set) { s.MatMul(got, a, b, m, n, dim, tr[0], tr[1]) },
+				func() { simdloss.MatMul(got, a, b, m, n, dim, tr[0], tr[1]) })
 		}
-		simdloss.SquaredL2(got, a, b, dim)
+		kernels.Generic.SquaredL2(want, a, b, dim)
+		sameAsGeneric(t, "SquaredL2", got, want,
+			func(s *kernels.Set) { s.SquaredL2(got, a, b, dim) }, func() { simdloss.SquaredL2(got, a, b, dim) })
 		for i := 0; i < m; i++ {
 			for j := 0; j < n; j++ {
 				ai, bj := a[i*dim:(i+1)*dim], b[j*dim:(j+1)*dim]
@@ -222,13 +245,12 @@ func FuzzSquaredL2Rows(f *testing.F) {
 		rows := min(len(a), len(b)) / dim
 		a, b = a[:rows*dim], b[:rows*dim]
 		got, want := make([]float32, rows), make([]float32, rows)
-		simdloss.SquaredL2Rows(got, a, b, dim)
-		kernels.Generic.SquaredL2Rows(want, a, b, dim)
-		sameAsGeneric(t, "SquaredL2Rows", got, want)
-		simdloss.DotRows(got, a, b, dim)
 		kernels.Generic.DotRows(want, a, b, dim)
-		sameAsGeneric(t, "DotRows", got, want)
-		simdloss.SquaredL2Rows(got, a, b, dim)
+		sameAsGeneric(t, "DotRows", got, want,
+			func(s *kernels.Set) { s.DotRows(got, a, b, dim) }, func() { simdloss.DotRows(got, a, b, dim) })
+		kernels.Generic.SquaredL2Rows(want, a, b, dim)
+		sameAsGeneric(t, "SquaredL2Rows", got, want,
+			func(s *kernels.Set) { s.SquaredL2Rows(got, a, b, dim) }, func() { simdloss.SquaredL2Rows(got, a, b, dim) })
 		for i := 0; i < rows; i++ {
 			ref := tu.RefSquaredL2(a[i*dim:(i+1)*dim], b[i*dim:(i+1)*dim])
 			if ref < 1e30 && math.Abs(float64(got[i])-ref) > 1e-5*ref+1e-38 {
@@ -238,37 +260,75 @@ func FuzzSquaredL2Rows(f *testing.F) {
 	})
 }
 
-// FuzzShapes calls every public function with arbitrary lengths: each call
-// must either succeed or panic with a "simdloss:" message, never anything else.
+// FuzzShapes calls every public function with arbitrary lengths: a call on
+// shapes the documentation allows must not panic, and any other must panic
+// with a "simdloss:" message (never an index-out-of-range or a fault).
 func FuzzShapes(f *testing.F) {
 	f.Add(10, 10, 3, 7)
 	f.Add(0, 0, 0, 0)
 	f.Add(5, 10, -1, 10)
+	f.Add(12, 12, 3, 12)
+	f.Add(9, 12, 3, 9)
 	f.Fuzz(func(t *testing.T, dstLen, srcLen, cols, bLen int) {
 		clamp := func(v int) int { return min(max(v, 0), 1<<12) }
 		dst := make([]float32, clamp(dstLen))
 		src := make([]float32, clamp(srcLen))
 		b := make([]float32, clamp(bLen))
-		for name, fn := range map[string]func(){
-			"Softmax":       func() { simdloss.Softmax(dst, src, cols) },
-			"LogSoftmax":    func() { simdloss.LogSoftmax(dst, src, cols) },
-			"LogSumExp":     func() { simdloss.LogSumExp(dst, src, cols) },
-			"SquaredL2":     func() { simdloss.SquaredL2(dst, src, b, cols) },
-			"Dots":          func() { simdloss.Dots(dst, src, b, cols) },
-			"Cosines":       func() { simdloss.Cosines(dst, src, b, cols) },
-			"MatMul":        func() { simdloss.MatMul(dst, src, b, cols, cols, cols, cols%2 == 0, cols%3 == 0) },
-			"SquaredL2Rows": func() { simdloss.SquaredL2Rows(dst, src, b, cols) },
-			"DotRows":       func() { simdloss.DotRows(dst, src, b, cols) },
+		nd, ns, nb := len(dst), len(src), len(b)
+		// The shape rules, restated from the documentation.
+		rowsOK := func(perRow bool) bool { // Softmax, LogSoftmax, LogSumExp
+			if ns == 0 {
+				return true
+			}
+			if cols <= 0 || ns%cols != 0 {
+				return false
+			}
+			if perRow {
+				return nd >= ns/cols
+			}
+			return nd >= ns
+		}
+		pairOK := func(paired bool) bool { // src (m×cols) against b (n×cols)
+			if ns == 0 && nb == 0 {
+				return true
+			}
+			if cols <= 0 || ns%cols != 0 || nb%cols != 0 {
+				return false
+			}
+			if paired {
+				return nb == ns && nd >= ns/cols
+			}
+			return nd >= (ns/cols)*(nb/cols)
+		}
+		// MatMul with m = n = k = cols: every slice needs cols² elements.
+		matOK := cols == 0 || cols > 0 && cols <= 1<<12 && min(nd, ns, nb) >= cols*cols
+		for _, c := range []struct {
+			name string
+			ok   bool
+			fn   func()
+		}{
+			{"Softmax", rowsOK(false), func() { simdloss.Softmax(dst, src, cols) }},
+			{"LogSoftmax", rowsOK(false), func() { simdloss.LogSoftmax(dst, src, cols) }},
+			{"LogSumExp", rowsOK(true), func() { simdloss.LogSumExp(dst, src, cols) }},
+			{"SquaredL2", pairOK(false), func() { simdloss.SquaredL2(dst, src, b, cols) }},
+			{"Dots", pairOK(false), func() { simdloss.Dots(dst, src, b, cols) }},
+			{"Cosines", pairOK(false), func() { simdloss.Cosines(dst, src, b, cols) }},
+			{"MatMul", matOK, func() { simdloss.MatMul(dst, src, b, cols, cols, cols, cols%2 == 0, cols%3 == 0) }},
+			{"SquaredL2Rows", pairOK(true), func() { simdloss.SquaredL2Rows(dst, src, b, cols) }},
+			{"DotRows", pairOK(true), func() { simdloss.DotRows(dst, src, b, cols) }},
 		} {
 			func() {
 				defer func() {
-					if r := recover(); r != nil {
-						if msg, ok := r.(string); !ok || !strings.HasPrefix(msg, "simdloss: ") {
-							t.Fatalf("%s(len %d, len %d, %d, len %d) panicked with %v", name, len(dst), len(src), cols, len(b), r)
-						}
+					r := recover()
+					msg, isMsg := r.(string)
+					switch {
+					case c.ok && r != nil:
+						t.Fatalf("%s(len %d, len %d, %d, len %d): valid shapes, but it panicked with %v", c.name, nd, ns, cols, nb, r)
+					case !c.ok && (!isMsg || !strings.HasPrefix(msg, "simdloss: ")):
+						t.Fatalf("%s(len %d, len %d, %d, len %d): invalid shapes, want a simdloss: panic, got %v", c.name, nd, ns, cols, nb, r)
 					}
 				}()
-				fn()
+				c.fn()
 			}()
 		}
 	})

@@ -83,22 +83,11 @@ func FuzzCrossEntropy(f *testing.F) {
 			})
 			return l, err
 		}
-		per, grad := tu.Filled(rows), tu.Filled(len(z))
-		want, err := run(kernels.Generic, per, grad)
-		if !lossErr(t, "CrossEntropy", err) {
-			if tu.Untouched(per, grad) {
-				return
-			}
-			t.Fatalf("error %q but the outputs were written", err)
-		}
-		per2, grad2 := tu.Filled(rows), tu.Filled(len(z))
-		got, err := run(nil, per2, grad2)
-		if err != nil {
-			t.Fatalf("dispatched: %v, generic: ok", err)
-		}
-		if !tu.Same(got, want) || tu.Diff(per2, per) >= 0 || tu.Diff(grad2, grad) >= 0 {
-			t.Fatalf("%s kernels differ from generic: loss %v vs %v; perRow %s; grad %s", simdloss.Kernels(), got, want, tu.DiffMsg(per2, per), tu.DiffMsg(grad2, grad))
-		}
+		agree(t, "CrossEntropy", func(set *kernels.Set) (float32, [][]float32, error) {
+			per, grad := tu.Filled(rows), tu.Filled(len(z))
+			l, err := run(set, per, grad)
+			return l, [][]float32{per, grad}, err
+		})
 	})
 }
 
@@ -122,35 +111,14 @@ func FuzzTriplet(f *testing.F) {
 		if flags&64 != 0 {
 			tr.Margin = float32(math.NaN())
 		}
-		run := func(set *kernels.Set) (float32, []float32, [3][]float32, error) {
+		agree(t, "Triplet", func(set *kernels.Set) (float32, [][]float32, error) {
 			tr := tr
 			tr.Kernels = set
 			per := tu.Filled(rows)
-			g := [3][]float32{tu.Filled(len(a)), tu.Filled(len(a)), tu.Filled(len(a))}
-			var l float32
-			var err error
-			mustNotPanic(t, "Triplet", func() { l, err = tr.Forward(a, p, n, dim, per, g[0], g[1], g[2]) })
-			return l, per, g, err
-		}
-		want, per, g, err := run(kernels.Generic)
-		if !lossErr(t, "Triplet", err) {
-			if !tu.Untouched(per, g[0], g[1], g[2]) {
-				t.Fatalf("error %q but the outputs were written", err)
-			}
-			return
-		}
-		got, per2, g2, err := run(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !tu.Same(got, want) || tu.Diff(per2, per) >= 0 {
-			t.Fatalf("%s kernels differ from generic: loss %v vs %v, perRow %s", simdloss.Kernels(), got, want, tu.DiffMsg(per2, per))
-		}
-		for w := range g {
-			if msg := tu.DiffMsg(g2[w], g[w]); msg != "" {
-				t.Fatalf("grad %c: %s", "APN"[w], msg)
-			}
-		}
+			ga, gp, gn := tu.Filled(len(a)), tu.Filled(len(a)), tu.Filled(len(a))
+			l, err := tr.Forward(a, p, n, dim, per, ga, gp, gn)
+			return l, [][]float32{per, ga, gp, gn}, err
+		})
 	})
 }
 
@@ -175,26 +143,11 @@ func FuzzTripletMiner(f *testing.F) {
 				Mining:  simdloss.Mining((flags >> 2) % 4), // 3 is invalid
 			}
 		}
-		var want, got float32
-		var err error
-		g, g2 := tu.Filled(len(emb)), tu.Filled(len(emb))
-		mustNotPanic(t, "TripletMiner", func() { want, err = mk(kernels.Generic).Forward(emb, labels, dim, g) })
-		if !lossErr(t, "TripletMiner", err) {
-			if !tu.Untouched(g) {
-				t.Fatalf("error %q but grad was written", err)
-			}
-			return
-		}
-		mustNotPanic(t, "TripletMiner", func() { got, err = mk(nil).Forward(emb, labels, dim, g2) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !tu.Same(got, want) {
-			t.Fatalf("%s kernels differ from generic: loss %v vs %v", simdloss.Kernels(), got, want)
-		}
-		if msg := tu.DiffMsg(g2, g); msg != "" {
-			t.Fatalf("grad: %s", msg)
-		}
+		agree(t, "TripletMiner", func(set *kernels.Set) (float32, [][]float32, error) {
+			g := tu.Filled(len(emb))
+			l, err := mk(set).Forward(emb, labels, dim, g)
+			return l, [][]float32{g}, err
+		})
 	})
 }
 
@@ -220,33 +173,12 @@ func FuzzLinearCrossEntropy(f *testing.F) {
 			BlockRows:    int(blk%5) - 1, // -1 is invalid
 			BlockCols:    int(blk/5%5) + 1,
 		}
-		run := func(set *kernels.Set) (float32, [3][]float32, error) {
+		agree(t, "LinearCrossEntropy", func(set *kernels.Set) (float32, [][]float32, error) {
 			lc := lc
 			lc.Kernels = set
-			out := [3][]float32{tu.Filled(rows), tu.Filled(len(h)), tu.Filled(len(w))}
-			var l float32
-			var err error
-			mustNotPanic(t, "LinearCrossEntropy", func() { l, err = lc.Forward(h, w, labels, dim, out[0], out[1], out[2]) })
+			out := [][]float32{tu.Filled(rows), tu.Filled(len(h)), tu.Filled(len(w))}
+			l, err := lc.Forward(h, w, labels, dim, out[0], out[1], out[2])
 			return l, out, err
-		}
-		want, wantOut, err := run(kernels.Generic)
-		if !lossErr(t, "LinearCrossEntropy", err) {
-			if !tu.Untouched(wantOut[:]...) {
-				t.Fatalf("error %q but the outputs were written", err)
-			}
-			return
-		}
-		got, out, err := run(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !tu.Same(got, want) {
-			t.Fatalf("%s kernels differ from generic: loss %v vs %v", simdloss.Kernels(), got, want)
-		}
-		for i := range out {
-			if msg := tu.DiffMsg(out[i], wantOut[i]); msg != "" {
-				t.Fatalf("output %d: %s", i, msg)
-			}
-		}
+		})
 	})
 }

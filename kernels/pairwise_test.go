@@ -457,13 +457,17 @@ func testPairwiseAllocs(t *testing.T) {
 	}
 }
 
+// pairBenchSets returns the sets a pairwise benchmark runs on: generic
+// (when asked) and every SIMD set of this GOARCH that the CPU supports.
 func pairBenchSets(b *testing.B, generic bool) []*Set {
 	sets := []*Set{}
 	if generic {
 		sets = append(sets, Generic)
 	}
-	if pairSet.Supported() {
-		sets = append(sets, pairSet)
+	for _, s := range pairSubjects {
+		if s.set.Supported() {
+			sets = append(sets, s.set)
+		}
 	}
 	return sets
 }

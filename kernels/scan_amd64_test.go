@@ -12,6 +12,9 @@ import (
 // TestFirstOutsideAVX2Vector pins the kernel itself (see
 // checkFirstOutsideBlocks).
 func TestFirstOutsideAVX2Vector(t *testing.T) {
+	if !AVX2.Supported() {
+		t.Skip("this CPU lacks AVX2 and FMA")
+	}
 	checkFirstOutsideBlocks(t, asm.FirstOutsideAVX2)
 }
 

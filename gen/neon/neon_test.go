@@ -102,7 +102,10 @@ func TestLoopsBranchFree(t *testing.T) {
 		"BLE": true, "BVS": true, "BVC": true, "BCC": true, "BCS": true, "BHI": true, "BLS": true,
 		"BMI": true, "BPL": true, "CBZ": true, "CBNZ": true, "TBZ": true, "TBNZ": true, "JMP": true}
 	for _, k := range kinds {
-		f, _, _ := generate(k.kind, "asm")
+		f, _, err := generate(k.kind, "asm")
+		if err != nil {
+			t.Fatalf("%s: %v", k.kind, err)
+		}
 		loops, inLoop := 0, false
 		for _, l := range strings.Split(string(f.Asm()), "\n") {
 			if strings.HasPrefix(l, "\t// loop:") {
