@@ -320,3 +320,34 @@ func TestAxpbyRowsShortDst(t *testing.T) {
 		}
 	}
 }
+
+// TestHugeShapesPanic: shapes whose element counts overflow int (a row or
+// column count from one argument times one from another) panic with a
+// simdloss: message on every set, instead of reaching the assembly with a
+// product that wrapped around to a length the slices pass.
+func TestHugeShapesPanic(t *testing.T) {
+	const huge = 1 << 62
+	z, loss := make([]float32, 16), make([]float32, 4)
+	labels := []int32{0, 1, 2, 3}
+	for _, s := range allSets() {
+		for _, c := range []struct {
+			name string
+			f    func()
+		}{
+			{"CrossEntropyLabelRows z", func() { s.CrossEntropyLabelRows(nil, z, nil, labels, nil, 1, 1, loss, huge) }},
+			{"CrossEntropyLabelRows grad", func() { s.CrossEntropyLabelRows(make([]float32, 0), z[:4], nil, labels[:1], nil, 1, 1, loss, 4) }},
+			{"Symmetrize", func() { s.Symmetrize(z, 1<<32) }},
+			{"SquaredL2RowsIdx", func() { s.SquaredL2RowsIdx(loss, z, z, []int32{0, 0, 0, 0}, huge) }},
+			{"AxpbyRowsIdx", func() { s.AxpbyRowsIdx(z, z, z, loss, loss, []int32{0, 0, 0, 0}, huge) }},
+		} {
+			func() {
+				defer func() {
+					if r := recover(); r == nil || !strings.HasPrefix(fmt.Sprint(r), "simdloss: ") {
+						t.Errorf("%s %s: recovered %v, want a simdloss: panic", s.Name(), c.name, r)
+					}
+				}()
+				c.f()
+			}()
+		}
+	}
+}

@@ -232,6 +232,8 @@ func (s *Set) CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, ls
 		check.Len(op, "scale", scale, rows, false)
 		check.Overlap(op, "grad", "z", grad[:rows*cols], z)
 		grad = grad[:rows*cols]
+	} else {
+		a, scale = nil, nil // unused without grad, and so unchecked
 	}
 	s.crossEntropy(grad, z, w, k, a, scale, mx, lsum, zw, rows, cols)
 }
@@ -258,13 +260,13 @@ func (s *Set) CrossEntropyLabelRows(grad, z, w []float32, labels []int32, sw []f
 	if cols <= 0 {
 		panic(fmt.Sprintf("simdloss: %s: cols = %d must be positive", op, cols))
 	}
-	check.Len(op, "z", z, rows*cols, false)
+	check.LenRows(op, "z", z, rows, cols, false) // then rows*cols <= len(z) does not overflow
 	check.Len(op, "loss", loss, rows, false)
 	check.Len(op, "sw", sw, rows, true)
 	check.Len(op, "w", w, cols, true)
 	check.Disjoint(op, "loss", "z", loss[:rows], z[:rows*cols])
 	if grad != nil {
-		check.Len(op, "grad", grad, rows*cols, false)
+		check.LenRows(op, "grad", grad, rows, cols, false)
 		grad = grad[:rows*cols]
 		check.Disjoint(op, "grad", "z", grad, z[:rows*cols])
 		check.Disjoint(op, "loss", "grad", loss[:rows], grad)
@@ -296,6 +298,8 @@ func (s *Set) CrossEntropySoftRows(grad, z, q, w, scale, mx, lsum, mass, zc []fl
 		check.Disjoint(op, "grad", "z", grad, z)
 		check.Disjoint(op, "grad", "q", grad, q)
 		grad = grad[:rows*cols]
+	} else {
+		scale = nil // unused without grad, and so unchecked
 	}
 	s.crossEntropySoft(grad, z, q, w, scale, mx, lsum, mass, zc, keep, spread, rows, cols)
 }
@@ -422,14 +426,15 @@ func (s *Set) AboveMin(row []float32, t [4]float32) [4]int {
 	return f(row, t)
 }
 
-// Symmetrize replaces the n×n matrix a (at least n·n elements) by a + aᵀ
+// Symmetrize replaces the n×n matrix a (at least n·n elements; n <= 0: a
+// no-op) by a + aᵀ
 // (generic.Symmetrize): the gradient of a loss on a batch's
 // self-similarities. It panics when a is too short.
 func (s *Set) Symmetrize(a []float32, n int) {
-	check.Len("Symmetrize", "a", a, n*n, false)
 	if n <= 0 {
 		return
 	}
+	check.LenRows("Symmetrize", "a", a, n, n, false)
 	f := s.symmetrize
 	if f == nil {
 		f = generic.Symmetrize
@@ -568,7 +573,7 @@ func checkIdx(op string, a, b []float32, idx []int32, dim int) int {
 		panic(fmt.Sprintf("simdloss: %s: dim = %d must be positive", op, dim))
 	}
 	rows, nb := len(idx), len(b)/dim
-	check.Len(op, "a", a, rows*dim, false)
+	check.LenRows(op, "a", a, rows, dim, false) // then rows*dim <= len(a) does not overflow
 	for i, k := range idx {
 		if k < 0 || int(k) >= nb {
 			panic(fmt.Sprintf("simdloss: %s: idx[%d] = %d is not a row of b (%d rows)", op, i, k, nb))

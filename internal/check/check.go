@@ -101,6 +101,19 @@ func Len(op, name string, x []float32, n int, nilOK bool) {
 	}
 }
 
+// LenRows panics unless x has at least rows×cols elements (rows, cols >= 0;
+// or x is nil and nilOK), where rows and cols come from different places
+// (a label count and a column count): the product is never formed, so one
+// past the largest int cannot wrap around to a small length that passes.
+func LenRows(op, name string, x []float32, rows, cols int, nilOK bool) {
+	if x == nil && nilOK {
+		return
+	}
+	if short(len(x), rows, cols) {
+		panic(fmt.Sprintf("simdloss: %s: len(%s) = %d, need at least %d×%d", op, name, len(x), rows, cols))
+	}
+}
+
 // MatMul checks the shapes of dst = op(a)·op(b) with op(a) m×k and op(b) k×n.
 func MatMul(op string, dstLen, aLen, bLen, m, n, k int) {
 	if m < 0 || n < 0 || k < 0 {
