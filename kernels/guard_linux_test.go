@@ -17,8 +17,8 @@ import (
 // every tail length: a read or write past either end of a slice faults.
 func TestGuardPages(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
-	const maxLen = 3 * 300
-	gs := [3]*tu.Guarded{tu.NewGuarded(maxLen * 2), tu.NewGuarded(maxLen * 2), tu.NewGuarded(maxLen * 2)}
+	const maxLen = 33 * 300 // the widest pairwise operand: 33 rows of 300
+	gs := [3]*tu.Guarded{tu.NewGuarded(maxLen), tu.NewGuarded(maxLen), tu.NewGuarded(maxLen)}
 	defer func() {
 		for _, g := range gs {
 			g.Free()
@@ -41,23 +41,26 @@ func TestGuardPages(t *testing.T) {
 		}
 		for _, cols := range lens {
 			for _, atEnd := range []bool{true, false} {
-				rows := 2
-				if cols <= 130 {
-					// one block of 8 on the AVX2 short-row path, one row after
-					// it; wider rows fill the 8-row rings of the per-row path
-					rows = 9
-				}
-				src := place(gs[0], rows*cols, atEnd)
-				tu.Fill(rng, src, cols, tu.Adversarial)
-				for _, op := range rowOps {
-					dst := place(gs[1], rows*op.perRow(cols), !atEnd)
-					op.run(s, dst, src, cols)
-					dst = place(gs[1], rows*op.perRow(cols), atEnd)
-					op.run(s, dst, src, cols)
+				// 8 rows: one block of the AVX2 short-row path, or one full
+				// ring of the per-row path, ending at the guard; 9: one row
+				// after it; 2: a ring flushed with 2 rows.
+				for _, rows := range []int{2, 8, 9} {
+					src := place(gs[0], rows*cols, atEnd)
+					tu.Fill(rng, src, cols, tu.Adversarial)
+					for _, op := range rowOps {
+						dst := place(gs[1], rows*op.perRow(cols), !atEnd)
+						op.run(s, dst, src, cols)
+						dst = place(gs[1], rows*op.perRow(cols), atEnd)
+						op.run(s, dst, src, cols)
+					}
 				}
 				// pairwise: a (m x dim), b (n x dim) against guards
 				dim := cols
-				for _, mn := range [][2]int{{1, 1}, {2, 3}, {7, 17}} {
+				// {5, 5} for the paired kernels over several rows; {9, 33}
+				// for the full 8-row tiles and the AVX-512 tile's last
+				// panels of 17-32 columns; dims over 256 run in blocks of k
+				// that continue from the partial results in dst.
+				for _, mn := range [][2]int{{1, 1}, {2, 3}, {5, 5}, {7, 17}, {9, 33}} {
 					m, n := mn[0], mn[1]
 					if m*dim > maxLen || n*dim > maxLen {
 						continue
@@ -75,6 +78,8 @@ func TestGuardPages(t *testing.T) {
 					s.MatMul(dst, a, b, m, n, dim, false, false)
 					s.MatMul(dst, a, b, m, n, dim, true, false)
 					s.MatMul(dst, a, b, m, n, dim, true, true)
+					s.MatMulAdd(dst, a, b, m, n, dim, false, true)
+					s.MatMulAdd(dst, a, b, m, n, dim, true, false)
 					if m == n {
 						s.SquaredL2Rows(dst[:m], a, b, dim)
 						s.DotRows(dst[:m], a, b, dim)
@@ -206,6 +211,13 @@ func TestPairKernelsGuardPages(t *testing.T) {
 				a2, c2 := mk(2*n), mk(n)
 				s.SquaredL2RowsIdx(dst[:min(2, n)], a2, c2, idx[:min(2, n)], n)
 				s.AxpbyRowsIdx(a2, a2, c2, dst, dst, idx[:1], n)
+				// two rows, ending at the guard, each against c2's only row
+				a3, d3, k2 := mk(2*n), mk(2*n), mk(2)
+				s.AxpbyRowsIdx(d3, a3, c2, k2, k2, idx, n)
+				s.AxpbyRowsIdx(a3, a3, c2, k2, k2, idx, n)
+				// the read-only scans
+				s.Sum64(mk(n))
+				s.FirstOutside(mk(n), 0, 1)
 				emb, g := mk(2*n), mk(2*n)
 				s.PairUpdates(g, emb, []int32{0, 1, 1}, []int32{1, 0, 1}, []float32{1, -2, 3}, n)
 				r := mk(n)

@@ -186,8 +186,10 @@ func testPairwiseShapesTinyBlocks(t *testing.T) {
 		b := pairRand(rng, maxRows, dim)
 		wantL2 := make([]float32, maxRows*maxRows)
 		wantDots := make([]float32, maxRows*maxRows)
+		wantCos := make([]float32, maxRows*maxRows)
 		generic.SquaredL2(wantL2, a, b, dim)
 		generic.Dots(wantDots, a, b, dim)
+		generic.Cosines(wantCos, a, b, maxRows, maxRows, dim)
 		buf := make([]float32, maxRows*maxRows+2*pairCanaries)
 		got := buf[pairCanaries : len(buf)-pairCanaries]
 		for m := 1; m <= maxRows; m++ {
@@ -201,13 +203,17 @@ func testPairwiseShapesTinyBlocks(t *testing.T) {
 				if d := pairDiff(got[:m*n], pairSub(wantDots, maxRows, m, n), n); d != "" {
 					t.Fatalf("Dots %dx%dx%d: %s", m, n, dim, d)
 				}
+				tiny.pairwise(epCosine, pairNaN(got[:m*n]), a[:m*dim], b[:n*dim], m, n, dim)
+				if d := pairDiff(got[:m*n], pairSub(wantCos, maxRows, m, n), n); d != "" {
+					t.Fatalf("Cosines %dx%dx%d: %s", m, n, dim, d)
+				}
 				pairCheckCanaries(t, buf, m*n, "tiny blocks")
 			}
 		}
 	}
 }
 
-// pairCase runs SquaredL2, Dots, SquaredL2Rows and DotRows (when m == n) of
+// pairCase runs SquaredL2, Dots, Cosines, SquaredL2Rows and DotRows (when m == n) of
 // the pairSet (through p for the matrix kernels) and generic on a and b and
 // compares the bits.
 func pairCase(t *testing.T, p *pairISA, a, b []float32, m, n, dim int, what string) {
@@ -223,6 +229,11 @@ func pairCase(t *testing.T, p *pairISA, a, b []float32, m, n, dim int, what stri
 	p.pairwise(epDot, pairNaN(got), a, b, m, n, dim)
 	if d := pairDiff(got, want, n); d != "" {
 		t.Errorf("Dots %dx%dx%d %s: %s", m, n, dim, what, d)
+	}
+	generic.Cosines(want, a, b, m, n, dim)
+	p.pairwise(epCosine, pairNaN(got), a, b, m, n, dim)
+	if d := pairDiff(got, want, n); d != "" {
+		t.Errorf("Cosines %dx%dx%d %s: %s", m, n, dim, what, d)
 	}
 	if m != n {
 		return
