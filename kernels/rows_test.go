@@ -512,3 +512,41 @@ func TestChainedRows(t *testing.T) {
 		}
 	}
 }
+
+// TestSignalingNaNMaxima puts signaling NaNs (quiet ones are covered
+// elsewhere) at the start, middle and end of rows: the row maxima skip
+// them on every set, as generic.RowMax does. (Arm's FMAXNM skips only quiet
+// NaNs; x86's MAXPS returns its second operand for either kind.)
+func TestSignalingNaNMaxima(t *testing.T) {
+	snans := []uint32{0x7f800001, 0xff800001, 0x7fa00000}
+	for _, cols := range []int{1, 2, 3, 4, 5, 8, 31, 32, 33, 100} {
+		for _, pos := range []int{0, cols / 2, cols - 1, -1} { // -1: every element
+			const rows = 3
+			z := make([]float32, rows*cols)
+			for i := range z {
+				z[i] = float32(i%7) - 3
+			}
+			for r := 0; r < rows; r++ {
+				nan := math.Float32frombits(snans[r])
+				for j := 0; j < cols; j++ {
+					if j == pos || pos < 0 {
+						z[r*cols+j] = nan
+					}
+				}
+			}
+			wantM, wantL := make([]float32, rows), make([]float32, rows)
+			kernels.Generic.CrossEntropyRows(nil, z, nil, 0, nil, nil, wantM, wantL, nil, cols)
+			wantMax := generic.MaskedAffine(make([]float32, len(z)), z, 0, 0, 1, 0)
+			for _, s := range allSets() {
+				m, l := make([]float32, rows), make([]float32, rows)
+				s.CrossEntropyRows(nil, z, nil, 0, nil, nil, m, l, nil, cols)
+				if msg := tu.DiffMsg(m, wantM); msg != "" {
+					t.Errorf("%s cols=%d sNaN at %d: row maxima: %s", s.Name(), cols, pos, msg)
+				}
+				if got := s.MaskedAffine(make([]float32, len(z)), z, 0, 0, 1, 0); !tu.Same(got, wantMax) {
+					t.Errorf("%s cols=%d sNaN at %d: MaskedAffine's maximum = %v, want %v", s.Name(), cols, pos, got, wantMax)
+				}
+			}
+		}
+	}
+}

@@ -75,7 +75,8 @@ func (g *gen) circle(grads bool) {
 // maskedAffine emits MaskedAffineNEON, the multi-similarity miner's
 // negatives pass over whole vectors (generic.MaskedAffine): dst = beta·(x -
 // base) (two roundings) where x + eps > thr, else -Inf (NaN included); it
-// returns the maximum of the non-NaN x (FMAXNM skips NaN), -Inf if none.
+// returns the maximum of the non-NaN x (FMAXNM skips NaN once x is quieted:
+// see maxPass), -Inf if none.
 // The caller takes the tail and adds +0.
 func (g *gen) maskedAffine() {
 	const name = "MaskedAffineNEON"
@@ -96,10 +97,13 @@ func (g *gen) maskedAffine() {
 	g.I("MOVW", "$0xff800000", t.String())
 	g.DUPGen(ninf, t)
 	g.MOV(acc, ninf)
-	v, y, m := a64.V(6), a64.V(7), a64.V(8)
+	v, y, m, negz, qv := a64.V(6), a64.V(7), a64.V(8), a64.V(9), a64.V(10)
+	g.I("MOVW", "$0x80000000", t.String())
+	g.DUPGen(negz, t)
 	g.vectors(name, n, func() {
 		g.LD1(true, x, v)
-		g.FMAXNM(acc, acc, v)
+		g.FADD(qv, v, negz)
+		g.FMAXNM(acc, acc, qv)
 		g.FSUB(y, v, base)
 		g.FMUL(y, y, beta)
 		g.FADD(m, v, eps)

@@ -204,20 +204,31 @@ func (g *gen) rowKernel(k rowKind, doc ...string) {
 	}
 }
 
-// maxPass leaves m = max(row) + 0 in every lane of vM.
+// maxPass leaves m = max(row) + 0 in every lane of vM. FMAXNM skips a
+// quiet NaN but returns NaN for a signaling one (x86's MAXPS skips both,
+// as generic.RowMax does), so each element is first quieted by adding -0:
+// x + (-0) is x itself for every other value, ±0 included.
 func (g *gen) maxPass() {
 	g.Comment("pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)",
-		"into 8 partial maxima, each starting at x_0 (neutral for a maximum)")
+		"into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling",
+		"NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)")
+	negz, ninf := a64.V(28), a64.V(29)
+	g.I("MOVW", "$0x80000000", rT.String())
+	g.DUPGen(negz, rT)
+	g.I("MOVW", "$0xff800000", rT.String())
+	g.DUPGen(ninf, rT)
 	g.I("MOVD", rSrc.String(), rP.String())
 	g.I("MOVD", rCols.String(), rN.String())
-	g.LD1R(false, rP, P[0])
-	for _, p := range P[1:] {
-		g.MOV(p, P[0])
+	for _, p := range P {
+		g.MOV(p, ninf)
 	}
 	x := []a64.VReg{a64.V(20), a64.V(21), a64.V(22), a64.V(23), a64.V(24), a64.V(25), a64.V(26), a64.V(27)}
 	g.loop("max", rN, 32, "max", 32, "element", func() {
 		g.LD1(true, rP, x[:4]...)
 		g.LD1(true, rP, x[4:]...)
+		for j := range P {
+			g.FADD(x[j], x[j], negz)
+		}
 		for j, p := range P {
 			g.FMAXNM(p, p, x[j])
 		}
@@ -225,6 +236,7 @@ func (g *gen) maxPass() {
 	g.Comment("whole vectors of the tail")
 	g.vectors("maxvec", rN, func() {
 		g.LD1(true, rP, x[0])
+		g.FADD(x[0], x[0], negz)
 		g.FMAXNM(P[0], P[0], x[0])
 	})
 	fold := g.NewLabel("maxfold")
@@ -236,6 +248,7 @@ func (g *gen) maxPass() {
 			g.LD1Lane(true, rP, x[0], i)
 		}
 	})
+	g.FADD(x[0], x[0], negz)
 	g.FMAXNM(P[1], P[1], x[0])
 	g.Label(fold)
 	g.FMAXNM(P[0], P[0], P[4])

@@ -59,23 +59,36 @@ TEXT ·SoftmaxNEON(SB), NOSPLIT, $0-32
 	MOVD	ZR, R12
 SoftmaxNEON_row:
 	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
-	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	// into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling
+	// NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	MOVW	$0xff800000, R8
+	VDUP	R8, V29.S4
 	MOVD	R1, R4
 	MOVD	R3, R5
-	VLD1R	(R4), [V0.S4]
-	VMOV	V0.B16, V1.B16
-	VMOV	V0.B16, V2.B16
-	VMOV	V0.B16, V3.B16
-	VMOV	V0.B16, V4.B16
-	VMOV	V0.B16, V5.B16
-	VMOV	V0.B16, V6.B16
-	VMOV	V0.B16, V7.B16
+	VMOV	V29.B16, V0.B16
+	VMOV	V29.B16, V1.B16
+	VMOV	V29.B16, V2.B16
+	VMOV	V29.B16, V3.B16
+	VMOV	V29.B16, V4.B16
+	VMOV	V29.B16, V5.B16
+	VMOV	V29.B16, V6.B16
+	VMOV	V29.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+	// loop: max: 20 instructions per iteration, 32 elements (0.62 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
+	WORD	$0x4e3cd6b5	// FADD V21.4S, V21.4S, V28.4S
+	WORD	$0x4e3cd6d6	// FADD V22.4S, V22.4S, V28.4S
+	WORD	$0x4e3cd6f7	// FADD V23.4S, V23.4S, V28.4S
+	WORD	$0x4e3cd718	// FADD V24.4S, V24.4S, V28.4S
+	WORD	$0x4e3cd739	// FADD V25.4S, V25.4S, V28.4S
+	WORD	$0x4e3cd75a	// FADD V26.4S, V26.4S, V28.4S
+	WORD	$0x4e3cd77b	// FADD V27.4S, V27.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
 	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
@@ -93,6 +106,7 @@ maxvec3:
 	SUBS	$4, R5, R5
 	BLT	maxvecdone4
 	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	B	maxvec3
 maxvecdone4:
@@ -107,6 +121,7 @@ maxvecdone4:
 	BLT	lanes6
 	VLD1.P	4(R4), V20.S[2]
 lanes6:
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
 maxfold5:
 	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
@@ -827,23 +842,36 @@ TEXT ·LogSoftmaxNEON(SB), NOSPLIT, $0-32
 	MOVD	ZR, R12
 LogSoftmaxNEON_row:
 	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
-	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	// into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling
+	// NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	MOVW	$0xff800000, R8
+	VDUP	R8, V29.S4
 	MOVD	R1, R4
 	MOVD	R3, R5
-	VLD1R	(R4), [V0.S4]
-	VMOV	V0.B16, V1.B16
-	VMOV	V0.B16, V2.B16
-	VMOV	V0.B16, V3.B16
-	VMOV	V0.B16, V4.B16
-	VMOV	V0.B16, V5.B16
-	VMOV	V0.B16, V6.B16
-	VMOV	V0.B16, V7.B16
+	VMOV	V29.B16, V0.B16
+	VMOV	V29.B16, V1.B16
+	VMOV	V29.B16, V2.B16
+	VMOV	V29.B16, V3.B16
+	VMOV	V29.B16, V4.B16
+	VMOV	V29.B16, V5.B16
+	VMOV	V29.B16, V6.B16
+	VMOV	V29.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+	// loop: max: 20 instructions per iteration, 32 elements (0.62 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
+	WORD	$0x4e3cd6b5	// FADD V21.4S, V21.4S, V28.4S
+	WORD	$0x4e3cd6d6	// FADD V22.4S, V22.4S, V28.4S
+	WORD	$0x4e3cd6f7	// FADD V23.4S, V23.4S, V28.4S
+	WORD	$0x4e3cd718	// FADD V24.4S, V24.4S, V28.4S
+	WORD	$0x4e3cd739	// FADD V25.4S, V25.4S, V28.4S
+	WORD	$0x4e3cd75a	// FADD V26.4S, V26.4S, V28.4S
+	WORD	$0x4e3cd77b	// FADD V27.4S, V27.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
 	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
@@ -861,6 +889,7 @@ maxvec3:
 	SUBS	$4, R5, R5
 	BLT	maxvecdone4
 	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	B	maxvec3
 maxvecdone4:
@@ -875,6 +904,7 @@ maxvecdone4:
 	BLT	lanes6
 	VLD1.P	4(R4), V20.S[2]
 lanes6:
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
 maxfold5:
 	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
@@ -1617,23 +1647,36 @@ TEXT ·LogSumExpNEON(SB), NOSPLIT, $0-40
 	MOVD	ZR, R12
 LogSumExpNEON_row:
 	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
-	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	// into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling
+	// NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	MOVW	$0xff800000, R8
+	VDUP	R8, V29.S4
 	MOVD	R1, R4
 	MOVD	R3, R5
-	VLD1R	(R4), [V0.S4]
-	VMOV	V0.B16, V1.B16
-	VMOV	V0.B16, V2.B16
-	VMOV	V0.B16, V3.B16
-	VMOV	V0.B16, V4.B16
-	VMOV	V0.B16, V5.B16
-	VMOV	V0.B16, V6.B16
-	VMOV	V0.B16, V7.B16
+	VMOV	V29.B16, V0.B16
+	VMOV	V29.B16, V1.B16
+	VMOV	V29.B16, V2.B16
+	VMOV	V29.B16, V3.B16
+	VMOV	V29.B16, V4.B16
+	VMOV	V29.B16, V5.B16
+	VMOV	V29.B16, V6.B16
+	VMOV	V29.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+	// loop: max: 20 instructions per iteration, 32 elements (0.62 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
+	WORD	$0x4e3cd6b5	// FADD V21.4S, V21.4S, V28.4S
+	WORD	$0x4e3cd6d6	// FADD V22.4S, V22.4S, V28.4S
+	WORD	$0x4e3cd6f7	// FADD V23.4S, V23.4S, V28.4S
+	WORD	$0x4e3cd718	// FADD V24.4S, V24.4S, V28.4S
+	WORD	$0x4e3cd739	// FADD V25.4S, V25.4S, V28.4S
+	WORD	$0x4e3cd75a	// FADD V26.4S, V26.4S, V28.4S
+	WORD	$0x4e3cd77b	// FADD V27.4S, V27.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
 	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
@@ -1651,6 +1694,7 @@ maxvec3:
 	SUBS	$4, R5, R5
 	BLT	maxvecdone4
 	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	B	maxvec3
 maxvecdone4:
@@ -1665,6 +1709,7 @@ maxvecdone4:
 	BLT	lanes6
 	VLD1.P	4(R4), V20.S[2]
 lanes6:
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
 maxfold5:
 	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
@@ -2359,23 +2404,36 @@ TEXT ·CrossEntropyPlainNEON(SB), NOSPLIT, $0-88
 	MOVD	ZR, R12
 CrossEntropyPlainNEON_row:
 	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
-	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	// into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling
+	// NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	MOVW	$0xff800000, R8
+	VDUP	R8, V29.S4
 	MOVD	R1, R4
 	MOVD	R3, R5
-	VLD1R	(R4), [V0.S4]
-	VMOV	V0.B16, V1.B16
-	VMOV	V0.B16, V2.B16
-	VMOV	V0.B16, V3.B16
-	VMOV	V0.B16, V4.B16
-	VMOV	V0.B16, V5.B16
-	VMOV	V0.B16, V6.B16
-	VMOV	V0.B16, V7.B16
+	VMOV	V29.B16, V0.B16
+	VMOV	V29.B16, V1.B16
+	VMOV	V29.B16, V2.B16
+	VMOV	V29.B16, V3.B16
+	VMOV	V29.B16, V4.B16
+	VMOV	V29.B16, V5.B16
+	VMOV	V29.B16, V6.B16
+	VMOV	V29.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+	// loop: max: 20 instructions per iteration, 32 elements (0.62 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
+	WORD	$0x4e3cd6b5	// FADD V21.4S, V21.4S, V28.4S
+	WORD	$0x4e3cd6d6	// FADD V22.4S, V22.4S, V28.4S
+	WORD	$0x4e3cd6f7	// FADD V23.4S, V23.4S, V28.4S
+	WORD	$0x4e3cd718	// FADD V24.4S, V24.4S, V28.4S
+	WORD	$0x4e3cd739	// FADD V25.4S, V25.4S, V28.4S
+	WORD	$0x4e3cd75a	// FADD V26.4S, V26.4S, V28.4S
+	WORD	$0x4e3cd77b	// FADD V27.4S, V27.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
 	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
@@ -2393,6 +2451,7 @@ maxvec3:
 	SUBS	$4, R5, R5
 	BLT	maxvecdone4
 	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	B	maxvec3
 maxvecdone4:
@@ -2407,6 +2466,7 @@ maxvecdone4:
 	BLT	lanes6
 	VLD1.P	4(R4), V20.S[2]
 lanes6:
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
 maxfold5:
 	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
@@ -3098,23 +3158,36 @@ TEXT ·CrossEntropySNEON(SB), NOSPLIT, $0-88
 	MOVD	ZR, R12
 CrossEntropySNEON_row:
 	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
-	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	// into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling
+	// NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	MOVW	$0xff800000, R8
+	VDUP	R8, V29.S4
 	MOVD	R1, R4
 	MOVD	R3, R5
-	VLD1R	(R4), [V0.S4]
-	VMOV	V0.B16, V1.B16
-	VMOV	V0.B16, V2.B16
-	VMOV	V0.B16, V3.B16
-	VMOV	V0.B16, V4.B16
-	VMOV	V0.B16, V5.B16
-	VMOV	V0.B16, V6.B16
-	VMOV	V0.B16, V7.B16
+	VMOV	V29.B16, V0.B16
+	VMOV	V29.B16, V1.B16
+	VMOV	V29.B16, V2.B16
+	VMOV	V29.B16, V3.B16
+	VMOV	V29.B16, V4.B16
+	VMOV	V29.B16, V5.B16
+	VMOV	V29.B16, V6.B16
+	VMOV	V29.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+	// loop: max: 20 instructions per iteration, 32 elements (0.62 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
+	WORD	$0x4e3cd6b5	// FADD V21.4S, V21.4S, V28.4S
+	WORD	$0x4e3cd6d6	// FADD V22.4S, V22.4S, V28.4S
+	WORD	$0x4e3cd6f7	// FADD V23.4S, V23.4S, V28.4S
+	WORD	$0x4e3cd718	// FADD V24.4S, V24.4S, V28.4S
+	WORD	$0x4e3cd739	// FADD V25.4S, V25.4S, V28.4S
+	WORD	$0x4e3cd75a	// FADD V26.4S, V26.4S, V28.4S
+	WORD	$0x4e3cd77b	// FADD V27.4S, V27.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
 	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
@@ -3132,6 +3205,7 @@ maxvec3:
 	SUBS	$4, R5, R5
 	BLT	maxvecdone4
 	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	B	maxvec3
 maxvecdone4:
@@ -3146,6 +3220,7 @@ maxvecdone4:
 	BLT	lanes6
 	VLD1.P	4(R4), V20.S[2]
 lanes6:
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
 maxfold5:
 	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
@@ -4053,23 +4128,36 @@ TEXT ·CrossEntropyWNEON(SB), NOSPLIT, $0-88
 	MOVD	ZR, R12
 CrossEntropyWNEON_row:
 	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
-	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	// into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling
+	// NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	MOVW	$0xff800000, R8
+	VDUP	R8, V29.S4
 	MOVD	R1, R4
 	MOVD	R3, R5
-	VLD1R	(R4), [V0.S4]
-	VMOV	V0.B16, V1.B16
-	VMOV	V0.B16, V2.B16
-	VMOV	V0.B16, V3.B16
-	VMOV	V0.B16, V4.B16
-	VMOV	V0.B16, V5.B16
-	VMOV	V0.B16, V6.B16
-	VMOV	V0.B16, V7.B16
+	VMOV	V29.B16, V0.B16
+	VMOV	V29.B16, V1.B16
+	VMOV	V29.B16, V2.B16
+	VMOV	V29.B16, V3.B16
+	VMOV	V29.B16, V4.B16
+	VMOV	V29.B16, V5.B16
+	VMOV	V29.B16, V6.B16
+	VMOV	V29.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+	// loop: max: 20 instructions per iteration, 32 elements (0.62 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
+	WORD	$0x4e3cd6b5	// FADD V21.4S, V21.4S, V28.4S
+	WORD	$0x4e3cd6d6	// FADD V22.4S, V22.4S, V28.4S
+	WORD	$0x4e3cd6f7	// FADD V23.4S, V23.4S, V28.4S
+	WORD	$0x4e3cd718	// FADD V24.4S, V24.4S, V28.4S
+	WORD	$0x4e3cd739	// FADD V25.4S, V25.4S, V28.4S
+	WORD	$0x4e3cd75a	// FADD V26.4S, V26.4S, V28.4S
+	WORD	$0x4e3cd77b	// FADD V27.4S, V27.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
 	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
@@ -4087,6 +4175,7 @@ maxvec3:
 	SUBS	$4, R5, R5
 	BLT	maxvecdone4
 	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	B	maxvec3
 maxvecdone4:
@@ -4101,6 +4190,7 @@ maxvecdone4:
 	BLT	lanes6
 	VLD1.P	4(R4), V20.S[2]
 lanes6:
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
 maxfold5:
 	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
@@ -4793,23 +4883,36 @@ TEXT ·CrossEntropyWSNEON(SB), NOSPLIT, $0-88
 	MOVD	ZR, R12
 CrossEntropyWSNEON_row:
 	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
-	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	// into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling
+	// NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	MOVW	$0xff800000, R8
+	VDUP	R8, V29.S4
 	MOVD	R1, R4
 	MOVD	R3, R5
-	VLD1R	(R4), [V0.S4]
-	VMOV	V0.B16, V1.B16
-	VMOV	V0.B16, V2.B16
-	VMOV	V0.B16, V3.B16
-	VMOV	V0.B16, V4.B16
-	VMOV	V0.B16, V5.B16
-	VMOV	V0.B16, V6.B16
-	VMOV	V0.B16, V7.B16
+	VMOV	V29.B16, V0.B16
+	VMOV	V29.B16, V1.B16
+	VMOV	V29.B16, V2.B16
+	VMOV	V29.B16, V3.B16
+	VMOV	V29.B16, V4.B16
+	VMOV	V29.B16, V5.B16
+	VMOV	V29.B16, V6.B16
+	VMOV	V29.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+	// loop: max: 20 instructions per iteration, 32 elements (0.62 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
+	WORD	$0x4e3cd6b5	// FADD V21.4S, V21.4S, V28.4S
+	WORD	$0x4e3cd6d6	// FADD V22.4S, V22.4S, V28.4S
+	WORD	$0x4e3cd6f7	// FADD V23.4S, V23.4S, V28.4S
+	WORD	$0x4e3cd718	// FADD V24.4S, V24.4S, V28.4S
+	WORD	$0x4e3cd739	// FADD V25.4S, V25.4S, V28.4S
+	WORD	$0x4e3cd75a	// FADD V26.4S, V26.4S, V28.4S
+	WORD	$0x4e3cd77b	// FADD V27.4S, V27.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
 	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
@@ -4827,6 +4930,7 @@ maxvec3:
 	SUBS	$4, R5, R5
 	BLT	maxvecdone4
 	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	B	maxvec3
 maxvecdone4:
@@ -4841,6 +4945,7 @@ maxvecdone4:
 	BLT	lanes6
 	VLD1.P	4(R4), V20.S[2]
 lanes6:
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
 maxfold5:
 	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
@@ -5774,23 +5879,36 @@ TEXT ·CrossEntropyGNEON(SB), NOSPLIT, $0-88
 	MOVD	ZR, R12
 CrossEntropyGNEON_row:
 	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
-	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	// into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling
+	// NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	MOVW	$0xff800000, R8
+	VDUP	R8, V29.S4
 	MOVD	R1, R4
 	MOVD	R3, R5
-	VLD1R	(R4), [V0.S4]
-	VMOV	V0.B16, V1.B16
-	VMOV	V0.B16, V2.B16
-	VMOV	V0.B16, V3.B16
-	VMOV	V0.B16, V4.B16
-	VMOV	V0.B16, V5.B16
-	VMOV	V0.B16, V6.B16
-	VMOV	V0.B16, V7.B16
+	VMOV	V29.B16, V0.B16
+	VMOV	V29.B16, V1.B16
+	VMOV	V29.B16, V2.B16
+	VMOV	V29.B16, V3.B16
+	VMOV	V29.B16, V4.B16
+	VMOV	V29.B16, V5.B16
+	VMOV	V29.B16, V6.B16
+	VMOV	V29.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+	// loop: max: 20 instructions per iteration, 32 elements (0.62 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
+	WORD	$0x4e3cd6b5	// FADD V21.4S, V21.4S, V28.4S
+	WORD	$0x4e3cd6d6	// FADD V22.4S, V22.4S, V28.4S
+	WORD	$0x4e3cd6f7	// FADD V23.4S, V23.4S, V28.4S
+	WORD	$0x4e3cd718	// FADD V24.4S, V24.4S, V28.4S
+	WORD	$0x4e3cd739	// FADD V25.4S, V25.4S, V28.4S
+	WORD	$0x4e3cd75a	// FADD V26.4S, V26.4S, V28.4S
+	WORD	$0x4e3cd77b	// FADD V27.4S, V27.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
 	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
@@ -5808,6 +5926,7 @@ maxvec3:
 	SUBS	$4, R5, R5
 	BLT	maxvecdone4
 	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	B	maxvec3
 maxvecdone4:
@@ -5822,6 +5941,7 @@ maxvecdone4:
 	BLT	lanes6
 	VLD1.P	4(R4), V20.S[2]
 lanes6:
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
 maxfold5:
 	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
@@ -6626,23 +6746,36 @@ TEXT ·CrossEntropyGSNEON(SB), NOSPLIT, $0-88
 	MOVD	ZR, R12
 CrossEntropyGSNEON_row:
 	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
-	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	// into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling
+	// NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	MOVW	$0xff800000, R8
+	VDUP	R8, V29.S4
 	MOVD	R1, R4
 	MOVD	R3, R5
-	VLD1R	(R4), [V0.S4]
-	VMOV	V0.B16, V1.B16
-	VMOV	V0.B16, V2.B16
-	VMOV	V0.B16, V3.B16
-	VMOV	V0.B16, V4.B16
-	VMOV	V0.B16, V5.B16
-	VMOV	V0.B16, V6.B16
-	VMOV	V0.B16, V7.B16
+	VMOV	V29.B16, V0.B16
+	VMOV	V29.B16, V1.B16
+	VMOV	V29.B16, V2.B16
+	VMOV	V29.B16, V3.B16
+	VMOV	V29.B16, V4.B16
+	VMOV	V29.B16, V5.B16
+	VMOV	V29.B16, V6.B16
+	VMOV	V29.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+	// loop: max: 20 instructions per iteration, 32 elements (0.62 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
+	WORD	$0x4e3cd6b5	// FADD V21.4S, V21.4S, V28.4S
+	WORD	$0x4e3cd6d6	// FADD V22.4S, V22.4S, V28.4S
+	WORD	$0x4e3cd6f7	// FADD V23.4S, V23.4S, V28.4S
+	WORD	$0x4e3cd718	// FADD V24.4S, V24.4S, V28.4S
+	WORD	$0x4e3cd739	// FADD V25.4S, V25.4S, V28.4S
+	WORD	$0x4e3cd75a	// FADD V26.4S, V26.4S, V28.4S
+	WORD	$0x4e3cd77b	// FADD V27.4S, V27.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
 	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
@@ -6660,6 +6793,7 @@ maxvec3:
 	SUBS	$4, R5, R5
 	BLT	maxvecdone4
 	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	B	maxvec3
 maxvecdone4:
@@ -6674,6 +6808,7 @@ maxvecdone4:
 	BLT	lanes6
 	VLD1.P	4(R4), V20.S[2]
 lanes6:
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
 maxfold5:
 	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
@@ -7694,23 +7829,36 @@ TEXT ·CrossEntropyGWNEON(SB), NOSPLIT, $0-88
 	MOVD	ZR, R12
 CrossEntropyGWNEON_row:
 	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
-	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	// into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling
+	// NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	MOVW	$0xff800000, R8
+	VDUP	R8, V29.S4
 	MOVD	R1, R4
 	MOVD	R3, R5
-	VLD1R	(R4), [V0.S4]
-	VMOV	V0.B16, V1.B16
-	VMOV	V0.B16, V2.B16
-	VMOV	V0.B16, V3.B16
-	VMOV	V0.B16, V4.B16
-	VMOV	V0.B16, V5.B16
-	VMOV	V0.B16, V6.B16
-	VMOV	V0.B16, V7.B16
+	VMOV	V29.B16, V0.B16
+	VMOV	V29.B16, V1.B16
+	VMOV	V29.B16, V2.B16
+	VMOV	V29.B16, V3.B16
+	VMOV	V29.B16, V4.B16
+	VMOV	V29.B16, V5.B16
+	VMOV	V29.B16, V6.B16
+	VMOV	V29.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+	// loop: max: 20 instructions per iteration, 32 elements (0.62 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
+	WORD	$0x4e3cd6b5	// FADD V21.4S, V21.4S, V28.4S
+	WORD	$0x4e3cd6d6	// FADD V22.4S, V22.4S, V28.4S
+	WORD	$0x4e3cd6f7	// FADD V23.4S, V23.4S, V28.4S
+	WORD	$0x4e3cd718	// FADD V24.4S, V24.4S, V28.4S
+	WORD	$0x4e3cd739	// FADD V25.4S, V25.4S, V28.4S
+	WORD	$0x4e3cd75a	// FADD V26.4S, V26.4S, V28.4S
+	WORD	$0x4e3cd77b	// FADD V27.4S, V27.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
 	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
@@ -7728,6 +7876,7 @@ maxvec3:
 	SUBS	$4, R5, R5
 	BLT	maxvecdone4
 	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	B	maxvec3
 maxvecdone4:
@@ -7742,6 +7891,7 @@ maxvecdone4:
 	BLT	lanes6
 	VLD1.P	4(R4), V20.S[2]
 lanes6:
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
 maxfold5:
 	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
@@ -8553,23 +8703,36 @@ TEXT ·CrossEntropyGWSNEON(SB), NOSPLIT, $0-88
 	MOVD	ZR, R12
 CrossEntropyGWSNEON_row:
 	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
-	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	// into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling
+	// NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	MOVW	$0xff800000, R8
+	VDUP	R8, V29.S4
 	MOVD	R1, R4
 	MOVD	R3, R5
-	VLD1R	(R4), [V0.S4]
-	VMOV	V0.B16, V1.B16
-	VMOV	V0.B16, V2.B16
-	VMOV	V0.B16, V3.B16
-	VMOV	V0.B16, V4.B16
-	VMOV	V0.B16, V5.B16
-	VMOV	V0.B16, V6.B16
-	VMOV	V0.B16, V7.B16
+	VMOV	V29.B16, V0.B16
+	VMOV	V29.B16, V1.B16
+	VMOV	V29.B16, V2.B16
+	VMOV	V29.B16, V3.B16
+	VMOV	V29.B16, V4.B16
+	VMOV	V29.B16, V5.B16
+	VMOV	V29.B16, V6.B16
+	VMOV	V29.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+	// loop: max: 20 instructions per iteration, 32 elements (0.62 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
+	WORD	$0x4e3cd6b5	// FADD V21.4S, V21.4S, V28.4S
+	WORD	$0x4e3cd6d6	// FADD V22.4S, V22.4S, V28.4S
+	WORD	$0x4e3cd6f7	// FADD V23.4S, V23.4S, V28.4S
+	WORD	$0x4e3cd718	// FADD V24.4S, V24.4S, V28.4S
+	WORD	$0x4e3cd739	// FADD V25.4S, V25.4S, V28.4S
+	WORD	$0x4e3cd75a	// FADD V26.4S, V26.4S, V28.4S
+	WORD	$0x4e3cd77b	// FADD V27.4S, V27.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
 	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
@@ -8587,6 +8750,7 @@ maxvec3:
 	SUBS	$4, R5, R5
 	BLT	maxvecdone4
 	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	B	maxvec3
 maxvecdone4:
@@ -8601,6 +8765,7 @@ maxvecdone4:
 	BLT	lanes6
 	VLD1.P	4(R4), V20.S[2]
 lanes6:
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
 maxfold5:
 	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
@@ -9643,23 +9808,36 @@ CrossEntropySoftPlainNEON_row:
 	VLD1R.P	4(R9), [V17.S4]	// c2
 	VLD1R.P	4(R9), [V18.S4]	// c1
 	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
-	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	// into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling
+	// NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	MOVW	$0xff800000, R8
+	VDUP	R8, V29.S4
 	MOVD	R1, R4
 	MOVD	R3, R5
-	VLD1R	(R4), [V0.S4]
-	VMOV	V0.B16, V1.B16
-	VMOV	V0.B16, V2.B16
-	VMOV	V0.B16, V3.B16
-	VMOV	V0.B16, V4.B16
-	VMOV	V0.B16, V5.B16
-	VMOV	V0.B16, V6.B16
-	VMOV	V0.B16, V7.B16
+	VMOV	V29.B16, V0.B16
+	VMOV	V29.B16, V1.B16
+	VMOV	V29.B16, V2.B16
+	VMOV	V29.B16, V3.B16
+	VMOV	V29.B16, V4.B16
+	VMOV	V29.B16, V5.B16
+	VMOV	V29.B16, V6.B16
+	VMOV	V29.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+	// loop: max: 20 instructions per iteration, 32 elements (0.62 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
+	WORD	$0x4e3cd6b5	// FADD V21.4S, V21.4S, V28.4S
+	WORD	$0x4e3cd6d6	// FADD V22.4S, V22.4S, V28.4S
+	WORD	$0x4e3cd6f7	// FADD V23.4S, V23.4S, V28.4S
+	WORD	$0x4e3cd718	// FADD V24.4S, V24.4S, V28.4S
+	WORD	$0x4e3cd739	// FADD V25.4S, V25.4S, V28.4S
+	WORD	$0x4e3cd75a	// FADD V26.4S, V26.4S, V28.4S
+	WORD	$0x4e3cd77b	// FADD V27.4S, V27.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
 	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
@@ -9677,6 +9855,7 @@ maxvec3:
 	SUBS	$4, R5, R5
 	BLT	maxvecdone4
 	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	B	maxvec3
 maxvecdone4:
@@ -9691,6 +9870,7 @@ maxvecdone4:
 	BLT	lanes6
 	VLD1.P	4(R4), V20.S[2]
 lanes6:
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
 maxfold5:
 	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
@@ -10734,23 +10914,36 @@ CrossEntropySoftWNEON_row:
 	VLD1R.P	4(R9), [V17.S4]	// c2
 	VLD1R.P	4(R9), [V18.S4]	// c1
 	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
-	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	// into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling
+	// NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	MOVW	$0xff800000, R8
+	VDUP	R8, V29.S4
 	MOVD	R1, R4
 	MOVD	R3, R5
-	VLD1R	(R4), [V0.S4]
-	VMOV	V0.B16, V1.B16
-	VMOV	V0.B16, V2.B16
-	VMOV	V0.B16, V3.B16
-	VMOV	V0.B16, V4.B16
-	VMOV	V0.B16, V5.B16
-	VMOV	V0.B16, V6.B16
-	VMOV	V0.B16, V7.B16
+	VMOV	V29.B16, V0.B16
+	VMOV	V29.B16, V1.B16
+	VMOV	V29.B16, V2.B16
+	VMOV	V29.B16, V3.B16
+	VMOV	V29.B16, V4.B16
+	VMOV	V29.B16, V5.B16
+	VMOV	V29.B16, V6.B16
+	VMOV	V29.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+	// loop: max: 20 instructions per iteration, 32 elements (0.62 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
+	WORD	$0x4e3cd6b5	// FADD V21.4S, V21.4S, V28.4S
+	WORD	$0x4e3cd6d6	// FADD V22.4S, V22.4S, V28.4S
+	WORD	$0x4e3cd6f7	// FADD V23.4S, V23.4S, V28.4S
+	WORD	$0x4e3cd718	// FADD V24.4S, V24.4S, V28.4S
+	WORD	$0x4e3cd739	// FADD V25.4S, V25.4S, V28.4S
+	WORD	$0x4e3cd75a	// FADD V26.4S, V26.4S, V28.4S
+	WORD	$0x4e3cd77b	// FADD V27.4S, V27.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
 	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
@@ -10768,6 +10961,7 @@ maxvec3:
 	SUBS	$4, R5, R5
 	BLT	maxvecdone4
 	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	B	maxvec3
 maxvecdone4:
@@ -10782,6 +10976,7 @@ maxvecdone4:
 	BLT	lanes6
 	VLD1.P	4(R4), V20.S[2]
 lanes6:
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
 maxfold5:
 	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
@@ -11890,23 +12085,36 @@ CrossEntropySoftGNEON_row:
 	VLD1R.P	4(R9), [V17.S4]	// c2
 	VLD1R.P	4(R9), [V18.S4]	// c1
 	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
-	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	// into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling
+	// NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	MOVW	$0xff800000, R8
+	VDUP	R8, V29.S4
 	MOVD	R1, R4
 	MOVD	R3, R5
-	VLD1R	(R4), [V0.S4]
-	VMOV	V0.B16, V1.B16
-	VMOV	V0.B16, V2.B16
-	VMOV	V0.B16, V3.B16
-	VMOV	V0.B16, V4.B16
-	VMOV	V0.B16, V5.B16
-	VMOV	V0.B16, V6.B16
-	VMOV	V0.B16, V7.B16
+	VMOV	V29.B16, V0.B16
+	VMOV	V29.B16, V1.B16
+	VMOV	V29.B16, V2.B16
+	VMOV	V29.B16, V3.B16
+	VMOV	V29.B16, V4.B16
+	VMOV	V29.B16, V5.B16
+	VMOV	V29.B16, V6.B16
+	VMOV	V29.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+	// loop: max: 20 instructions per iteration, 32 elements (0.62 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
+	WORD	$0x4e3cd6b5	// FADD V21.4S, V21.4S, V28.4S
+	WORD	$0x4e3cd6d6	// FADD V22.4S, V22.4S, V28.4S
+	WORD	$0x4e3cd6f7	// FADD V23.4S, V23.4S, V28.4S
+	WORD	$0x4e3cd718	// FADD V24.4S, V24.4S, V28.4S
+	WORD	$0x4e3cd739	// FADD V25.4S, V25.4S, V28.4S
+	WORD	$0x4e3cd75a	// FADD V26.4S, V26.4S, V28.4S
+	WORD	$0x4e3cd77b	// FADD V27.4S, V27.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
 	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
@@ -11924,6 +12132,7 @@ maxvec3:
 	SUBS	$4, R5, R5
 	BLT	maxvecdone4
 	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	B	maxvec3
 maxvecdone4:
@@ -11938,6 +12147,7 @@ maxvecdone4:
 	BLT	lanes6
 	VLD1.P	4(R4), V20.S[2]
 lanes6:
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
 maxfold5:
 	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
@@ -13106,23 +13316,36 @@ CrossEntropySoftGWNEON_row:
 	VLD1R.P	4(R9), [V17.S4]	// c2
 	VLD1R.P	4(R9), [V18.S4]	// c1
 	// pass 1: m = max(row) + 0 with FMAXNM (NaN elements are skipped, as in generic.RowMax)
-	// into 8 partial maxima, each starting at x_0 (neutral for a maximum)
+	// into 8 partial maxima starting at -Inf; each x is quieted first (x + (-0): a signaling
+	// NaN becomes a quiet one, which FMAXNM skips; any other x stays as it is)
+	MOVW	$0x80000000, R8
+	VDUP	R8, V28.S4
+	MOVW	$0xff800000, R8
+	VDUP	R8, V29.S4
 	MOVD	R1, R4
 	MOVD	R3, R5
-	VLD1R	(R4), [V0.S4]
-	VMOV	V0.B16, V1.B16
-	VMOV	V0.B16, V2.B16
-	VMOV	V0.B16, V3.B16
-	VMOV	V0.B16, V4.B16
-	VMOV	V0.B16, V5.B16
-	VMOV	V0.B16, V6.B16
-	VMOV	V0.B16, V7.B16
+	VMOV	V29.B16, V0.B16
+	VMOV	V29.B16, V1.B16
+	VMOV	V29.B16, V2.B16
+	VMOV	V29.B16, V3.B16
+	VMOV	V29.B16, V4.B16
+	VMOV	V29.B16, V5.B16
+	VMOV	V29.B16, V6.B16
+	VMOV	V29.B16, V7.B16
 	SUBS	$32, R5, R5
 	BLT	maxdone2
-	// loop: max: 12 instructions per iteration, 32 elements (0.38 per element)
+	// loop: max: 20 instructions per iteration, 32 elements (0.62 per element)
 max1:
 	VLD1.P	64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P	64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
+	WORD	$0x4e3cd6b5	// FADD V21.4S, V21.4S, V28.4S
+	WORD	$0x4e3cd6d6	// FADD V22.4S, V22.4S, V28.4S
+	WORD	$0x4e3cd6f7	// FADD V23.4S, V23.4S, V28.4S
+	WORD	$0x4e3cd718	// FADD V24.4S, V24.4S, V28.4S
+	WORD	$0x4e3cd739	// FADD V25.4S, V25.4S, V28.4S
+	WORD	$0x4e3cd75a	// FADD V26.4S, V26.4S, V28.4S
+	WORD	$0x4e3cd77b	// FADD V27.4S, V27.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	WORD	$0x4e35c421	// FMAXNM V1.4S, V1.4S, V21.4S
 	WORD	$0x4e36c442	// FMAXNM V2.4S, V2.4S, V22.4S
@@ -13140,6 +13363,7 @@ maxvec3:
 	SUBS	$4, R5, R5
 	BLT	maxvecdone4
 	VLD1.P	16(R4), [V20.S4]
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c400	// FMAXNM V0.4S, V0.4S, V20.4S
 	B	maxvec3
 maxvecdone4:
@@ -13154,6 +13378,7 @@ maxvecdone4:
 	BLT	lanes6
 	VLD1.P	4(R4), V20.S[2]
 lanes6:
+	WORD	$0x4e3cd694	// FADD V20.4S, V20.4S, V28.4S
 	WORD	$0x4e34c421	// FMAXNM V1.4S, V1.4S, V20.4S
 maxfold5:
 	WORD	$0x4e24c400	// FMAXNM V0.4S, V0.4S, V4.4S
