@@ -40,8 +40,9 @@
 // Every kernel set returns exactly the same bits as the generic set for the
 // same input (every NaN counts as equal to every NaN: x86 and Arm differ in
 // NaN payloads). The generic package documents the canonical algorithm that
-// makes this possible (generic/CANONICAL.md): one exponential polynomial, one
-// logarithm, fixed reduction trees and fixed fused multiply-adds.
+// makes this possible (generic/CANONICAL.md): one exponential polynomial
+// (and a second, for the focal loss's expm1), one logarithm, fixed reduction
+// trees and fixed fused multiply-adds.
 //
 // Special values follow PyTorch 1.13 on CPU: the softmax and log-softmax of a
 // row holding NaN, holding +Inf, or made only of -Inf are NaN everywhere; a

@@ -384,8 +384,8 @@ func foldMax(vm []reg.VecVirtual, m reg.VecVirtual) {
 	VBROADCASTSS(lo, m)
 }
 
-// expNeg computes ExpNeg(x) of the 8 lanes of x, returning the result in a
-// new register (x is clobbered).
+// expNeg computes ExpNeg(x) of every lane of x (8 on AVX2, 16 on
+// AVX-512), returning the result in a new register (x is clobbered).
 func (r *row) expNeg(x reg.VecVirtual) reg.VecVirtual {
 	var under tmask
 	if w.zmm {
