@@ -9,7 +9,7 @@ const (
 	ExpMagic     float32 = 0x1.8000FEp23  // 1.5*2^23 + 127: rounds to an integer and biases it for the exponent field
 	ExpMinusLn2H float32 = -0x1.62E400p-1 // -ln(2), high part: n*ExpMinusLn2H is exact for |n| <= 2^8
 	ExpMinusLn2L float32 = -0x1.7F7D1Cp-20
-	ExpC5        float32 = 0x1.0F9F9Cp-7 // minimax polynomial for (e^t-1-t)/t^2-style Horner form on [-ln2/2, ln2/2]
+	ExpC5        float32 = 0x1.0F9F9Cp-7 // p(t) = c1 + c2*t + ... + c5*t^4 ≈ (e^t-1)/t on [-ln2/2, ln2/2] (c_k ≈ 1/k!), so e^t ≈ 1 + t*p(t)
 	ExpC4        float32 = 0x1.573A1Ap-5
 	ExpC3        float32 = 0x1.555A80p-3
 	ExpC2        float32 = 0x1.FFFDC6p-2
