@@ -23,9 +23,14 @@ import (
 // Where cos(m1·θ + m2) stops decreasing (m1·θ + m2 > π) the target logit
 // must not reward a larger angle, and each paper handles it its own way,
 // kept here:
-//   - m1 = 1 (ArcFace and CosFace, as insightface): beyond θ = π - m2 the
-//     target is cos θ - sin(π - m2)·m2 - m3; with EasyMargin the margin is
-//     only applied where cos θ > 0 (elsewhere the target is cos θ - m3).
+//   - m1 = 1 (ArcFace and CosFace, as the ArcFace paper and insightface's
+//     original ArcFace module with easy_margin=False): beyond θ = π - m2
+//     the target is cos θ - sin(π - m2)·m2 - m3; with EasyMargin the margin
+//     is only applied where cos θ > 0 (elsewhere the target is cos θ - m3).
+//     The gradient goes through ψ (and through the fallback). insightface's
+//     current arcface_torch (CombinedMarginLoss) instead computes the target
+//     without gradient and passes it straight through, with no fallback past
+//     π: on rows whose θ + m2 exceeds π it gives another loss and gradient.
 //   - m1 ≠ 1 (SphereFace): the monotone extension ψ(θ) = (-1)^k·cos(m1·θ +
 //     m2) - 2k - m3 with k = ⌊(m1·θ + m2)/π⌋, which is SphereFace's ψ for
 //     m2 = 0. SphereFace's annealing (λ blending ψ with cos θ) is not
