@@ -85,11 +85,9 @@ func checkPaired(op string, dim int, inputs []named, perRow []float32, grads []n
 			return 0, fmt.Errorf("%s: len(%s) = %d, want %d", op, g.name, len(g.x), n)
 		}
 	}
-	pr := []named{{"perRow", perRow}}
-	for _, s := range []string{overlapping(grads, inputs...), overlapping(pr, inputs...), overlapping(pr, grads...)} {
-		if s != "" {
-			return 0, fmt.Errorf("%s: %s", op, s)
-		}
+	var outs [4]named // perRow and up to three gradients, on the stack
+	if s := overlapping(append(append(outs[:0], named{"perRow", perRow}), grads...), inputs...); s != "" {
+		return 0, fmt.Errorf("%s: %s", op, s)
 	}
 	return rows, nil
 }
