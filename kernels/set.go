@@ -426,10 +426,9 @@ func (s *Set) AboveMin(row []float32, t [4]float32) [4]int {
 	return f(row, t)
 }
 
-// Symmetrize replaces the n×n matrix a (at least n·n elements; n <= 0: a
-// no-op) by a + aᵀ
+// Symmetrize replaces the n×n matrix a (at least n·n elements) by a + aᵀ
 // (generic.Symmetrize): the gradient of a loss on a batch's
-// self-similarities. It panics when a is too short.
+// self-similarities. n <= 0 is a no-op; a too short panics.
 func (s *Set) Symmetrize(a []float32, n int) {
 	if n <= 0 {
 		return
