@@ -83,13 +83,15 @@ func closeTo(got, want []float64, tol float64) error {
 const peerTol = 1e-4
 
 // TestPeersMatchSimdloss checks that every column computes what simdloss
-// computes, on the tiny shapes (odd sizes: vector tails everywhere).
+// computes, on the tiny shapes (odd sizes: vector tails everywhere). The
+// columns of a case share their output buffers, so each column runs on a
+// case prepared afresh (the same seeded inputs, outputs zeroed): a column
+// that wrote nothing, or only part of its outputs, would read simdloss's.
 func TestPeersMatchSimdloss(t *testing.T) {
 	seen := map[string]bool{}
 	for _, c := range cases(tinyShapes) {
-		p := c.prepare()
 		var want []float64
-		for _, im := range p.impls {
+		for _, im := range c.prepare().impls {
 			if im.name == implSimdloss {
 				im.run()
 				want = im.out()
@@ -98,13 +100,14 @@ func TestPeersMatchSimdloss(t *testing.T) {
 		if want == nil {
 			t.Fatalf("%s %s: no simdloss implementation", c.kernel, c.shape)
 		}
-		for _, im := range p.impls {
+		for k, im := range c.prepare().impls {
 			if im.run == nil || im.out == nil || im.name == implSimdloss {
 				continue
 			}
 			seen[im.name] = true
-			im.run()
-			if err := closeTo(im.out(), want, peerTol); err != nil {
+			fresh := c.prepare().impls[k]
+			fresh.run()
+			if err := closeTo(fresh.out(), want, peerTol); err != nil {
 				t.Errorf("%s %s: %s vs simdloss: %v", c.kernel, c.shape, im.name, err)
 			}
 		}

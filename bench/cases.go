@@ -262,7 +262,9 @@ func softmaxCases(rows, cols int) []benchCase {
 				{implGonum, func() { gonumLogSumExp(l64, in.x64, cols) }, vec64(l64)},
 				{implVek, func() { vekLogSumExp(l, x, cols, s) }, vec(l)},
 				archsimdImpl(func() { archsimdLogSumExp(l, x, cols) }, vec(l)),
-				{"read floor", func() { simdloss.DotRows(l, x, x, cols) }, nil},
+				// the whole input as one row: per-row overhead would make
+				// short rows' "floor" a measure of the call, not of memory
+				{"read floor", func() { simdloss.DotRows(l[:1], x, x, len(x)) }, nil},
 			}, &torchCall{Op: "logsumexp", Args: []torchArg{f32Arg(x, rows, cols)}}}
 		}),
 		mk("CrossEntropy fwd (weighted)", ceBytes, func(in *rowInputs) prepared {
@@ -282,7 +284,7 @@ func softmaxCases(rows, cols int) []benchCase {
 // output (Go's memmove: the same bytes read and written, with non-temporal
 // stores above its size threshold), which no out-of-place row kernel can beat
 // once the data outgrow the caches. LogSumExp's floor is one read of the
-// input (DotRows of each row with itself).
+// input (DotRows of the whole input, as one row, with itself).
 func copyFloor(y, x []float32) impl {
 	return impl{"read+write floor", func() { copy(y, x) }, nil}
 }
@@ -448,9 +450,15 @@ func minerCases(rows, d int) []benchCase {
 }
 
 func minerCase(mining simdloss.Mining, bwd bool, rows, d int, shape string, g *kernels.Set) benchCase {
+	// The work counted is the distance matrix's product; BatchAll's backward
+	// is a second product of the same size, BatchHard's and SemiHard's are
+	// sparse (PairUpdates) and add nothing countable.
 	name, flops := " fwd", 2*float64(rows)*float64(rows)*float64(d)
 	if bwd {
-		name, flops = " fwd+bwd", 2*flops
+		name = " fwd+bwd"
+		if mining == simdloss.BatchAll {
+			flops *= 2
+		}
 	}
 	return benchCase{"Miner " + mining.String() + name, shape, d, float64(rows * d), 0,
 		flops, func() prepared {
@@ -531,7 +539,10 @@ func linearCases(rows, classes, d int) []benchCase {
 	}
 	return []benchCase{
 		mk("LinearCrossEntropy fwd", gemm, false),
-		mk("LinearCrossEntropy fwd+bwd", 4*gemm, true),
+		// The work counted is the three GEMMs any implementation needs (the
+		// logits, then the gradients of hidden and of weight); simdloss's
+		// fused form runs a fourth (the logits again, block by block).
+		mk("LinearCrossEntropy fwd+bwd", 3*gemm, true),
 	}
 }
 

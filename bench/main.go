@@ -10,14 +10,15 @@
 //	go run ./bench -from results.json [-markdown] [-plot bench.svg]   # re-print a saved -json run
 //
 // Each cell is the median of -count samples, with min–max; a sample repeats
-// the call until -time has passed (an implementation whose single call
-// exceeds -maxcall is measured once). The Go columns of a case take their
-// samples in turn (one of each, count times), so that they see the same
-// spells of a shared machine, and a column's ratio to simdloss is the
-// median of the rounds' ratios (each round's two samples back to back);
-// torch's samples come after them, and its ratio is that of the medians. Times on a shared
-// machine move by tens of percent from run to run: compare the ratios
-// within one run, not absolute times across runs.
+// the call as many times as a calibration on warm calls says -time needs
+// (an implementation whose first call exceeds -maxcall is measured by that
+// call alone). The Go columns of a case take their samples in turn (one of
+// each, count times), so that they see the same spells of a shared machine,
+// and a column's ratio to simdloss is the median of the rounds' ratios
+// (each round's sample of the column over simdloss's sample of the same
+// round); torch's samples come after them, and its ratio is that of the
+// medians. Times on a shared machine move by tens of percent from run to
+// run: compare the ratios within one run, not absolute times across runs.
 package main
 
 import (
@@ -53,10 +54,10 @@ func main() {
 	minTime := flag.Duration("time", 100*time.Millisecond, "minimum duration of one sample")
 	maxCall := flag.Duration("maxcall", 2*time.Second, "an implementation whose single call takes longer is measured once")
 	cpu := flag.Int("cpu", 1, "GOMAXPROCS for the run (gonum's Gemm and vek's MatMul use that many cores; torch gets as many threads); 0 leaves it as it is")
-	spread := flag.Float64("spread", 0.2, "warn when a measurement's (max-min)/median exceeds this")
+	spread := flag.Float64("spread", 0.2, "warn (and mark !) when a measurement's (max-min)/median exceeds this; the spread column shows ±(max-min)/2 as a share of the median")
 	jsonOut := flag.Bool("json", false, "print the results as JSON instead of tables")
 	markdown := flag.Bool("markdown", false, "print the summary table in Markdown (for the README)")
-	from := flag.String("from", "", "print and plot the results saved by an earlier -json run instead of measuring")
+	from := flag.String("from", "", "print and plot the results saved by an earlier -json run instead of measuring (-kernels, -shapes and -spread do not apply: the saved run is shown as it was)")
 	plotFile := flag.String("plot", "", "write a plot of ns/element against row length per implementation (.svg or .png)")
 	flag.Parse()
 
@@ -219,23 +220,23 @@ type sample struct {
 }
 
 // measureAll times the implementations of one case round-robin: a warm-up
-// call of each (which sizes its inner loop), then count rounds of one sample
-// of every implementation. A slow spell of a shared machine then weighs on
-// every column alike, and their ratios hold where the absolute times do not.
-// An implementation whose first call takes longer than maxCall is timed by
-// that call alone.
+// call of each and a calibration of its inner loop, then count rounds of one
+// sample of every implementation. A slow spell of a shared machine then
+// weighs on every column alike, and their ratios hold where the absolute
+// times do not. An implementation whose first call takes longer than
+// maxCall is timed by that call alone.
 func measureAll(fs []func(), count int, minTime, maxCall time.Duration) []sample {
 	out := make([]sample, len(fs))
 	inner := make([]int, len(fs))
 	for k, f := range fs {
 		t0 := time.Now()
-		f() // warm up (and size the loop)
+		f() // warm up: the first call also takes the page faults of fresh outputs
 		first := time.Since(t0)
 		if first > maxCall {
 			out[k] = sample{first, first, first, 1, nil}
 			continue
 		}
-		inner[k] = max(1, int(minTime/max(first, time.Nanosecond)))
+		inner[k] = calibrate(f, minTime)
 	}
 	ts := make([][]time.Duration, len(fs))
 	for range count {
@@ -256,9 +257,35 @@ func measureAll(fs []func(), count int, minTime, maxCall time.Duration) []sample
 		}
 		rounds := slices.Clone(t)
 		slices.Sort(t)
-		out[k] = sample{t[len(t)/2], t[0], t[len(t)-1], count, rounds}
+		out[k] = sample{median(t), t[0], t[len(t)-1], count, rounds}
 	}
 	return out
+}
+
+// calibrate returns how many calls of f make a sample of at least minTime:
+// it times 1, 2, 4, … warm calls until they take a tenth of minTime (the
+// first, cold call would overstate a call's time).
+func calibrate(f func(), minTime time.Duration) int {
+	for n := 1; ; n *= 2 {
+		t0 := time.Now()
+		for range n {
+			f()
+		}
+		if d := time.Since(t0); d >= minTime/10 || n >= 1<<30 {
+			per := max(d/time.Duration(n), time.Nanosecond)
+			return max(1, int((minTime+per-1)/per))
+		}
+	}
+}
+
+// median is the middle of sorted t, the mean of the middle two for an even
+// count (as pairedRatio takes it).
+func median(t []time.Duration) time.Duration {
+	n := len(t)
+	if n%2 == 0 {
+		return (t[n/2-1] + t[n/2]) / 2
+	}
+	return t[n/2]
 }
 
 // run measures every case and implementation of cfg, one case at a time:

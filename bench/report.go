@@ -59,9 +59,9 @@ type result struct {
 	// VsSimdloss is this implementation's time over simdloss's for the case
 	// (above 1 is slower); 0 when simdloss was not measured. Where both were
 	// timed in the same rounds, it is the median of the rounds' ratios (each
-	// round's two samples taken back to back, so a slow spell of the
-	// machine weighs on both); otherwise (torch, a single timed call) the
-	// ratio of the medians.
+	// round's sample of this column over simdloss's sample of that round, so
+	// a slow spell of the machine weighs on both); otherwise (torch, a
+	// single timed call) the ratio of the medians.
 	VsSimdloss float64 `json:"vs_simdloss,omitempty"`
 	// Spread is (max-min)/median; Wide when it exceeds -spread.
 	Spread float64   `json:"spread"`
@@ -144,10 +144,15 @@ func newResult(c benchCase, impl string, s sample, err error) result {
 	}
 	if r.MedianNs > 0 {
 		r.NsPerElem = r.MedianNs / c.elems
-		if c.flops > 0 {
+		// A rate is the case's work over this row's time. The "… alone"
+		// reference rows do other work (one SquaredL2 beside a miner's
+		// forward and backward, four GEMMs beside the three a linear
+		// cross-entropy needs): they get no rate, only their time.
+		rated := !strings.HasSuffix(impl, " alone")
+		if c.flops > 0 && rated {
 			r.GFLOPs = c.flops / r.MedianNs
 		}
-		if c.bytes > 0 {
+		if c.bytes > 0 && rated {
 			r.GBs = c.bytes / r.MedianNs
 		}
 		r.Spread = (r.MaxNs - r.MinNs) / r.MedianNs
@@ -278,7 +283,7 @@ func writeHeader(w io.Writer, m meta) {
 	fmt.Fprintf(w, "simdloss bench: %s %s/%s, GOMAXPROCS=%d of %d CPUs\n", m.Go, m.GOOS, m.GOARCH, m.GOMAXPROCS, m.NumCPU)
 	fmt.Fprintf(w, "CPU: %s\n", m.CPU)
 	fmt.Fprintf(w, "kernels: %s (%s=%s)\n", m.Kernels, simdloss.EnvKernels, m.EnvKernels)
-	fmt.Fprintf(w, "median of %d samples of >= %v each (a call over %v: 1 run)\n", m.Count, time.Duration(m.MinTimeNs), time.Duration(m.MaxCallNs))
+	fmt.Fprintf(w, "median of %d samples of >= %v each (a call over %v: 1 run); vs simdloss: the median of the rounds' paired ratios (torch: the ratio of the medians)\n", m.Count, time.Duration(m.MinTimeNs), time.Duration(m.MaxCallNs))
 	for _, name := range m.Impls {
 		fmt.Fprintf(w, "  %-9s %s\n", name+":", m.Peers[name])
 	}

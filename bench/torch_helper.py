@@ -12,13 +12,17 @@ wrote from the very buffers its own columns use) and how to time it:
      "params": {}, "count": 5, "min_time": 0.1, "max_call": 2.0, "out": ""}
 
 With count > 0 the answer is the median / min / max seconds per call over
-`count` samples, timed as the Go side times its own columns: one warm-up call,
-then `count` samples of `inner` back-to-back calls, inner = min_time / warm-up
-time (one run only when the warm-up call exceeds max_call). With "out" set,
+`count` samples, sized as the Go side sizes its own columns: one warm-up
+call, a calibration on warm calls, then `count` samples of `inner`
+back-to-back calls, inner = min_time / a warm call's time (one run only when
+the warm-up call exceeds max_call). Unlike the Go columns, which take their
+samples in rounds, torch's samples come one after another. With "out" set,
 the op runs once and its results (the loss first, then the outputs) are
 written to out.0, out.1, ... as float32 for the Go side to compare.
 """
 import json
+import math
+import statistics
 import sys
 import time
 
@@ -129,7 +133,17 @@ def measure(fn, count, min_time, max_call):
     if first > max_call:
         ns = first * 1e9
         return {"median_ns": ns, "min_ns": ns, "max_ns": ns, "runs": 1}
-    inner = max(1, int(min_time / max(first, 1e-9)))
+    # Calibrate on warm calls, as the Go side does (the first call is cold).
+    n = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        d = time.perf_counter() - t0
+        if d >= min_time / 10 or n >= 1 << 30:
+            break
+        n *= 2
+    inner = max(1, math.ceil(min_time / max(d / n, 1e-9)))
     samples = []
     for _ in range(count):
         t0 = time.perf_counter()
@@ -138,7 +152,7 @@ def measure(fn, count, min_time, max_call):
         samples.append((time.perf_counter() - t0) / inner)
     samples.sort()
     return {
-        "median_ns": samples[len(samples) // 2] * 1e9,
+        "median_ns": statistics.median(samples) * 1e9,
         "min_ns": samples[0] * 1e9,
         "max_ns": samples[-1] * 1e9,
         "runs": count,
