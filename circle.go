@@ -31,7 +31,9 @@ import (
 // pytorch-metric-learning's are m = 0.4, γ = 80.
 //
 // Embeddings are L2-normalised inside (eps 1e-12); NaN or infinite
-// embeddings make the loss and the whole gradient NaN. A Circle is safe for
+// embeddings, and embeddings whose squared norm overflows float32
+// (elements beyond about 1e19; float32 PyTorch's F.normalize makes those
+// zero rows), make the loss and the whole gradient NaN. A Circle is safe for
 // concurrent use while its fields are not changed; steady-state calls
 // allocate nothing.
 type Circle struct {

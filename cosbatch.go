@@ -46,6 +46,19 @@ func normalise(set *kernels.Set, zh, inv, tmp, z []float32, rows, dim int) bool 
 	return finite
 }
 
+// normsFinite reports whether every row of z (rows of dim) has a finite
+// squared norm, the canonical sum of squares (left in sq): normalise's test
+// without the normalised rows, for a forward pass that does not need them.
+func normsFinite(set *kernels.Set, sq, z []float32, rows, dim int) bool {
+	set.DotRows(sq[:rows], z[:rows*dim], z[:rows*dim], dim)
+	for _, v := range sq[:rows] {
+		if !(v <= math.MaxFloat32) {
+			return false
+		}
+	}
+	return true
+}
+
 // normBackward writes the gradient w.r.t. z of a loss whose gradient w.r.t.
 // the normalised rows zh is scale·gz: grad_i = scale·inv_i·(gz_i -
 // (gz_i·zh_i)·zh_i). dots and cb are per-row scratch.

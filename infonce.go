@@ -19,8 +19,12 @@ import (
 // torch.nn.functional.normalize), and the gradients flow through the
 // normalisation. Temperature must be finite and > 0. NaN or Inf embeddings,
 // and embeddings whose squared norm overflows float32 (elements beyond
-// about 1e19), make the loss NaN, as they do in float32 PyTorch. An InfoNCE is safe for concurrent use while its
-// fields are not changed; steady-state calls allocate nothing.
+// about 1e19), make the loss and every gradient element NaN, as in the
+// other cosine losses and the triplet miner. (Float32 PyTorch's
+// F.normalize turns a row whose norm overflows into zeros instead: its
+// loss stays finite and ignores the row.) An InfoNCE is safe for
+// concurrent use while its fields are not changed; steady-state calls
+// allocate nothing.
 type InfoNCE struct {
 	Temperature float32 // τ: SimCLR uses 0.5 (or 0.1), CLIP starts at 0.07
 
@@ -60,6 +64,16 @@ func (c *InfoNCE) ForwardNTXent(z []float32, dim int, grad []float32) (float32, 
 	sc.growAll(rows, rows, dim, false)
 	half := rows / 2
 	pos := func(i int) int { return (i + half) % rows }
+	// An embedding whose squared norm is not finite (NaN, Inf, or elements
+	// beyond about 1e19) has no direction: the cosines would take it as a
+	// zero row. The loss is NaN, as in float32 PyTorch.
+	if grad != nil {
+		if !normalise(set, sc.zh, sc.inv, sc.v1, z, rows, dim) {
+			return poisoned(grad), nil
+		}
+	} else if !normsFinite(set, sc.inv, z, rows, dim) {
+		return float32(math.NaN()), nil
+	}
 
 	s := sc.s
 	c.logits(set, sc, s, z, z, rows, rows, dim)
@@ -72,8 +86,8 @@ func (c *InfoNCE) ForwardNTXent(z []float32, dim int, grad []float32) (float32, 
 	if grad == nil {
 		return float32(loss / float64(rows)), nil
 	}
-	// The logits are s/τ: d loss/d s = G/τ.
-	normalise(set, sc.zh, sc.inv, sc.v1, z, rows, dim)
+	// The logits are s/τ: d loss/d s = G/τ (sc.zh and sc.inv hold the
+	// normalised rows, from before the logits).
 	simBackward(set, sc, grad, 1/c.Temperature, rows, dim)
 	return float32(loss / float64(rows)), nil
 }
@@ -115,9 +129,15 @@ func (c *InfoNCE) ForwardSymmetric(a, b []float32, dim int, gradA, gradB []float
 	sc.growAll(n, n, dim, true)
 	diag := func(i int) int { return i }
 	wantGrad := gradA != nil || gradB != nil
+	finite := false // see ForwardNTXent
 	if wantGrad {
-		normalise(set, sc.zh, sc.inv, sc.v1, a, n, dim)
-		normalise(set, sc.zh2, sc.inv2, sc.v1, b, n, dim)
+		finite = normalise(set, sc.zh, sc.inv, sc.v1, a, n, dim) && normalise(set, sc.zh2, sc.inv2, sc.v1, b, n, dim)
+	} else {
+		finite = normsFinite(set, sc.inv, a, n, dim) && normsFinite(set, sc.inv2, b, n, dim)
+	}
+	if !finite {
+		poisoned(gradA)
+		return poisoned(gradB), nil
 	}
 	s := sc.s
 	total := 0.0

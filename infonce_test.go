@@ -182,6 +182,34 @@ func TestInfoNCESpecial(t *testing.T) {
 	if l, err := c.ForwardSymmetric(big[:2], big[2:], 2, nil, nil); err != nil || math.Abs(float64(l)) > 1e-6 {
 		t.Errorf("large embeddings: %v %v, want 0", l, err)
 	}
+	// a finite embedding whose squared norm overflows (1e20² > MaxFloat32)
+	// has no direction: the loss is NaN and so is every gradient element,
+	// with and without gradients, in both forms, on every set
+	huge := []float32{1e20, 1, 0.3, -2, 1, 1, -0.5, 0.7}
+	for _, set := range kernels.Sets() {
+		if !set.Supported() {
+			continue
+		}
+		c := InfoNCE{Temperature: 0.5, Kernels: set}
+		for _, withGrad := range []bool{false, true} {
+			var g, gb []float32
+			if withGrad {
+				g, gb = make([]float32, 8), make([]float32, 4)
+			}
+			if l, err := c.ForwardNTXent(huge, 2, g); err != nil || l == l {
+				t.Errorf("%s NTXent, squared norm overflowing: %v %v, want NaN", set.Name(), l, err)
+			}
+			if l, err := c.ForwardSymmetric(huge[:4], huge[4:], 2, g[:min(len(g), 4)], gb); err != nil || l == l {
+				t.Errorf("%s Symmetric, squared norm overflowing: %v %v, want NaN", set.Name(), l, err)
+			}
+			for i, v := range append(g, gb...) {
+				if v == v {
+					t.Errorf("%s grad[%d] = %v, want NaN", set.Name(), i, v)
+					break
+				}
+			}
+		}
+	}
 }
 
 func TestInfoNCEErrors(t *testing.T) {

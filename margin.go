@@ -45,8 +45,12 @@ import (
 // copy of the weights is made. Extra memory: the rows×classes cosines and
 // O((rows + classes)·dim).
 //
-// NaN or Inf inputs give a NaN loss. A MarginSoftmax is safe for concurrent
-// use while its fields are not changed; steady-state calls allocate nothing.
+// NaN or Inf inputs, and rows of x or w whose squared norm overflows
+// float32 (elements beyond about 1e19), give a NaN loss and NaN gradients,
+// as in the other cosine losses (float32 PyTorch's F.normalize makes such
+// a row zeros and keeps the loss finite). A MarginSoftmax is safe for
+// concurrent use while its fields are not changed; steady-state calls
+// allocate nothing.
 type MarginSoftmax struct {
 	Scale      float32 // s: finite and > 0 (64 in ArcFace and CosFace)
 	M1         float32 // multiplicative angular margin: finite, >= 1 (1: none)
@@ -125,6 +129,13 @@ func (c *MarginSoftmax) Forward(x, w []float32, labels []int32, dim int, gradX, 
 	sc.mx, sc.lsum, sc.tgt = growF32(sc.mx, rows), growF32(sc.lsum, rows), growF32(sc.tgt, rows)
 	sc.dpsi = growF64(sc.dpsi, rows)
 
+	// The squared norms first: a row whose squared norm is not finite (NaN,
+	// Inf, or elements beyond about 1e19) has no direction, and the
+	// cosines would take it as a zero row.
+	if !normsFinite(set, sc.invx, x, rows, dim) || !normsFinite(set, sc.invw, w, classes, dim) {
+		poisoned(gradX)
+		return poisoned(gradW), nil
+	}
 	cs := sc.c
 	set.Cosines(cs, x, w, dim)
 	s := c.Scale
@@ -162,8 +173,7 @@ func (c *MarginSoftmax) Forward(x, w []float32, labels []int32, dim int, gradX, 
 	}
 	set.FlushSubnormals(cs)
 	normalise(set, sc.xh, sc.invx, sc.v3, x, rows, dim)
-	set.DotRows(sc.invw, w, w, dim)
-	for j, v := range sc.invw {
+	for j, v := range sc.invw { // the squared norms of w, from normsFinite
 		sc.invw[j] = generic.InvNormOf(v)
 	}
 	if gradW != nil {

@@ -192,6 +192,28 @@ func TestMarginSoftmaxSpecial(t *testing.T) {
 			break
 		}
 	}
+	// a finite row whose squared norm overflows (in x, then in w): no
+	// direction, so a NaN loss and NaN gradients, on every set
+	x, w := []float32{1e20, 1, 0.5, -1}, []float32{1, 0, 0, 1, -1, 1}
+	for _, set := range kernels.Sets() {
+		if !set.Supported() {
+			continue
+		}
+		c := ArcFace(64, 0.5)
+		c.Kernels = set
+		for _, in := range [][2][]float32{{x, w}, {[]float32{1, 1, 0.5, -1}, []float32{1, 0, 0, 3e19, -1, 1}}} {
+			gx, gw := make([]float32, 4), make([]float32, 6)
+			if l, err := c.Forward(in[0], in[1], []int32{0, 2}, 2, gx, gw); err != nil || l == l {
+				t.Errorf("%s: squared norm overflowing: %v %v, want NaN", set.Name(), l, err)
+			}
+			for _, v := range append(gx, gw...) {
+				if v == v {
+					t.Errorf("%s: squared norm overflowing: gradients %v %v, want NaN", set.Name(), gx, gw)
+					break
+				}
+			}
+		}
+	}
 }
 
 func TestMarginSoftmaxNoAllocs(t *testing.T) {

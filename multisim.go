@@ -29,7 +29,9 @@ import (
 // the gradient needs; and the backward from MatMul.
 //
 // Embeddings are L2-normalised inside (eps 1e-12); NaN or infinite
-// embeddings make the loss and the whole gradient NaN. A MultiSimilarity is
+// embeddings, and embeddings whose squared norm overflows float32
+// (elements beyond about 1e19; float32 PyTorch's F.normalize makes those
+// zero rows), make the loss and the whole gradient NaN. A MultiSimilarity is
 // safe for concurrent use while its fields are not changed; steady-state
 // calls allocate nothing.
 type MultiSimilarity struct {
