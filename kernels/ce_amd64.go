@@ -22,9 +22,11 @@ var (
 )
 
 // labelsChunk is the number of rows per call of the fused hard-label
-// kernels: rowChunk's, as the other row kernels (no call runs long without a
-// chance of preemption), rounded down to a multiple of 8, at least 8, so that
-// every call starts at row 0 of Sum64's 8 partials.
+// kernels: rowChunk's, as the other row kernels (so that a call, which
+// cannot be preempted, stays short), rounded down to a multiple of 8, at
+// least 8, so that every call starts at row 0 of Sum64's 8 partials. The
+// floor of 8 rows lets calls on rows over 16384 columns run longer than
+// rowChunk's budget: 8 times it at 131072 columns, 16 times at 262144.
 func labelsChunk(cols int) int { return max(8, rowChunk(cols)&^7) }
 
 // fastGather says whether VPGATHERDD is cheap here, for the short-row path

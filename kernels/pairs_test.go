@@ -352,3 +352,44 @@ func TestHugeShapesPanic(t *testing.T) {
 		}
 	}
 }
+
+// TestRowKernelOverlapPanics: an output of a row kernel overlapping one of
+// its per-row or per-column arrays, or another output, panics with a
+// simdloss: message on every set (the amd64 kernels read ahead, so such
+// aliasing would not even change the results as it changes generic's).
+func TestRowKernelOverlapPanics(t *testing.T) {
+	const rows, cols = 3, 8
+	buf := make([]float32, 256)
+	z := func() []float32 { return make([]float32, rows*cols) }
+	r := func() []float32 { return make([]float32, rows) }
+	labels := []int32{0, 1, 2}
+	for _, s := range allSets() {
+		for _, c := range []struct {
+			name, want string
+			f          func()
+		}{
+			{"CE mx in z", "mx and z", func() { x := z(); s.CrossEntropyRows(nil, x, nil, 0, nil, nil, x[8:11], r(), nil, cols) }},
+			{"CE lsum in mx", "mx and lsum", func() { s.CrossEntropyRows(nil, z(), nil, 0, nil, nil, buf[:3], buf[2:5], nil, cols) }},
+			{"CE zw in grad", "grad and zw", func() { g := z(); s.CrossEntropyRows(g, z(), nil, 0, r(), r(), r(), r(), g[4:7], cols) }},
+			{"CE scale in grad", "grad and scale", func() { g := z(); s.CrossEntropyRows(g, z(), nil, 0, r(), g[20:23], r(), r(), nil, cols) }},
+			{"CE w in grad", "grad and w", func() { g := z(); s.CrossEntropyRows(g, z(), g[:cols], 1, r(), r(), r(), r(), nil, cols) }},
+			{"soft mass in q", "mass and q", func() { q := z(); s.CrossEntropySoftRows(nil, z(), q, nil, nil, r(), r(), q[1:4], r(), 1, 0, cols) }},
+			{"soft grad is z", "grad and z", func() { x := z(); s.CrossEntropySoftRows(x, x, z(), nil, r(), r(), r(), r(), r(), 1, 0, cols) }},
+			{"labels loss in w", "loss and w", func() { w := make([]float32, cols); s.CrossEntropyLabelRows(nil, z(), w, labels, nil, 1, 1, w[2:5], cols) }},
+			{"labels grad in sw", "grad and sw", func() { g := z(); s.CrossEntropyLabelRows(g, z(), nil, labels, g[5:8], 1, 1, r(), cols) }},
+			{"axpby ca in dst", "dst and ca", func() { d := z(); s.AxpbyRows(d, z(), z(), d[:rows], r(), cols) }},
+			{"axpby idx cb in dst", "dst and cb", func() { d := z(); s.AxpbyRowsIdx(d, z(), z(), r(), d[3:6], labels, cols) }},
+			{"triplet cu in gA", "gA and cu", func() { g := z(); s.TripletGradRows(g, z(), z(), z(), z(), z(), g[:rows], r(), nil, 0, cols) }},
+			{"label weights cols < 0", "cols = -1", func() { s.LabelWeights(labels, nil, nil, -1, -100) }},
+		} {
+			func() {
+				defer func() {
+					if m := fmt.Sprint(recover()); !strings.HasPrefix(m, "simdloss: ") || !strings.Contains(m, c.want) {
+						t.Errorf("%s %s: recovered %q, want a simdloss: panic naming %q", s.Name(), c.name, m, c.want)
+					}
+				}()
+				c.f()
+			}()
+		}
+	}
+}

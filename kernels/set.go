@@ -216,7 +216,7 @@ func (s *Set) DotRows(dst, a, b []float32, dim int) {
 // non-nil) and, when grad is non-nil, the gradient row without its label
 // term. w (nil: ones) has cols elements; a and scale have rows elements when
 // grad is non-nil. grad may be z itself (the gradient then overwrites the
-// logits); other overlaps panic, as do shape mismatches.
+// logits); any other overlap of the slices panics, as do shape mismatches.
 func (s *Set) CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, lsum, zw []float32, cols int) {
 	const op = "CrossEntropyRows"
 	rows := check.Rows(op, len(lsum), len(z), cols, 1)
@@ -232,9 +232,13 @@ func (s *Set) CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, ls
 		check.Len(op, "scale", scale, rows, false)
 		check.Overlap(op, "grad", "z", grad[:rows*cols], z)
 		grad = grad[:rows*cols]
+		a, scale = a[:rows], scale[:rows]
 	} else {
 		a, scale = nil, nil // unused without grad, and so unchecked
 	}
+	ins := []span{{"w", head(w, cols)}, {"a", a}, {"scale", scale}}
+	disjoint(op, []span{{"grad", grad}, {"mx", mx[:rows]}, {"lsum", lsum[:rows]}, {"zw", head(zw, rows)}}, ins...)
+	disjoint(op, []span{{"mx", mx[:rows]}, {"lsum", lsum[:rows]}, {"zw", head(zw, rows)}}, span{"z", z}) // grad may be z
 	s.crossEntropy(grad, z, w, k, a, scale, mx, lsum, zw, rows, cols)
 }
 
@@ -247,7 +251,8 @@ func (s *Set) CrossEntropyRows(grad, z, w []float32, k float32, a, scale, mx, ls
 // the rest with CrossEntropyRows and the label's terms, which give the same
 // bits. rows = len(labels); z
 // has rows×cols elements, loss rows, sw (nil: none) rows, w (nil: ones)
-// cols, grad (nil: no gradient) rows×cols; grad, loss and z are disjoint.
+// cols, grad (nil: no gradient) rows×cols; grad and loss overlap no other
+// slice.
 // Labels must be negative (ignored) or below cols: others give unspecified
 // results, though no memory outside the slices is touched. Shape
 // mismatches and overlaps panic.
@@ -264,13 +269,11 @@ func (s *Set) CrossEntropyLabelRows(grad, z, w []float32, labels []int32, sw []f
 	check.Len(op, "loss", loss, rows, false)
 	check.Len(op, "sw", sw, rows, true)
 	check.Len(op, "w", w, cols, true)
-	check.Disjoint(op, "loss", "z", loss[:rows], z[:rows*cols])
 	if grad != nil {
 		check.LenRows(op, "grad", grad, rows, cols, false)
 		grad = grad[:rows*cols]
-		check.Disjoint(op, "grad", "z", grad, z[:rows*cols])
-		check.Disjoint(op, "loss", "grad", loss[:rows], grad)
 	}
+	disjoint(op, []span{{"grad", grad}, {"loss", loss[:rows]}}, span{"z", z[:rows*cols]}, span{"w", head(w, cols)}, span{"sw", head(sw, rows)})
 	if s.crossEntropyLabels == nil {
 		return 0, sum
 	}
@@ -280,7 +283,7 @@ func (s *Set) CrossEntropyLabelRows(grad, z, w []float32, labels []int32, sw []f
 // CrossEntropySoftRows is the fused row kernel of the soft-target
 // cross-entropy, generic.CrossEntropySoftRows. q has the shape of z; w (nil:
 // ones) has cols elements; mx, lsum, mass, zc (and scale, with grad) have
-// rows elements. It panics on a shape mismatch.
+// rows elements. It panics on a shape mismatch or any overlap of the slices.
 func (s *Set) CrossEntropySoftRows(grad, z, q, w, scale, mx, lsum, mass, zc []float32, keep, spread float32, cols int) {
 	const op = "CrossEntropySoftRows"
 	rows := check.Rows(op, len(lsum), len(z), cols, 1)
@@ -295,12 +298,12 @@ func (s *Set) CrossEntropySoftRows(grad, z, q, w, scale, mx, lsum, mass, zc []fl
 	if grad != nil {
 		check.Len(op, "grad", grad, rows*cols, false)
 		check.Len(op, "scale", scale, rows, false)
-		check.Disjoint(op, "grad", "z", grad, z)
-		check.Disjoint(op, "grad", "q", grad, q)
-		grad = grad[:rows*cols]
+		grad, scale = grad[:rows*cols], scale[:rows]
 	} else {
 		scale = nil // unused without grad, and so unchecked
 	}
+	disjoint(op, []span{{"grad", grad}, {"mx", mx[:rows]}, {"lsum", lsum[:rows]}, {"mass", mass[:rows]}, {"zc", zc[:rows]}},
+		span{"z", z[:rows*cols]}, span{"q", q[:rows*cols]}, span{"w", head(w, cols)}, span{"scale", scale})
 	s.crossEntropySoft(grad, z, q, w, scale, mx, lsum, mass, zc, keep, spread, rows, cols)
 }
 
@@ -319,7 +322,8 @@ func (s *Set) SquaredL2RowsEps(dst, a, b []float32, eps float32, dim int) {
 // TripletGradRows is the fused gradient kernel of the triplet losses
 // (generic.TripletGradRows): a, p, n and the three gradients are rows×dim,
 // cu, cv (and cw, nil without the swap term) have one coefficient per row.
-// The gradients must be disjoint from the inputs and from each other.
+// The gradients must be disjoint from the inputs (coefficients included)
+// and from each other.
 func (s *Set) TripletGradRows(gA, gP, gN, a, p, n, cu, cv, cw []float32, eps float32, dim int) {
 	const op = "TripletGradRows"
 	rows, _ := check.Pairwise(op, len(a), len(a), len(p), dim, true)
@@ -341,6 +345,8 @@ func (s *Set) TripletGradRows(gA, gP, gN, a, p, n, cu, cv, cw []float32, eps flo
 	check.Disjoint(op, "gA", "gP", gA[:rows*dim], gP[:rows*dim])
 	check.Disjoint(op, "gA", "gN", gA[:rows*dim], gN[:rows*dim])
 	check.Disjoint(op, "gP", "gN", gP[:rows*dim], gN[:rows*dim])
+	disjoint(op, []span{{"gA", gA[:rows*dim]}, {"gP", gP[:rows*dim]}, {"gN", gN[:rows*dim]}},
+		span{"cu", cu[:rows]}, span{"cv", cv[:rows]}, span{"cw", head(cw, rows)})
 	s.tripletGrad(gA, gP, gN, a, p, n, cu, cv, cw, eps, rows, dim)
 }
 
@@ -362,6 +368,7 @@ func (s *Set) AxpbyRows(dst, a, b, ca, cb []float32, dim int) {
 	check.Len(op, "cb", cb, rows, false)
 	check.Overlap(op, "dst", "a", dst[:rows*dim], a[:rows*dim])
 	check.Overlap(op, "dst", "b", dst[:rows*dim], b[:rows*dim])
+	disjoint(op, []span{{"dst", dst[:rows*dim]}}, span{"ca", ca[:rows]}, span{"cb", cb[:rows]})
 	s.axpbyRows(dst, a, b, ca, cb, rows, dim)
 }
 
@@ -513,6 +520,9 @@ func (s *Set) Sum64(x []float32) float64 {
 // sw len(labels) when non-nil; it panics otherwise.
 func (s *Set) LabelWeights(labels []int32, w, sw []float32, cols int, ignore int32) (sum float64, bad int, ignored bool) {
 	const op = "LabelWeights"
+	if cols < 0 {
+		panic(fmt.Sprintf("simdloss: %s: cols = %d must not be negative", op, cols))
+	}
 	check.Len(op, "w", w, cols, true)
 	check.Len(op, "sw", sw, len(labels), true)
 	var p [generic.Sum64Lanes]float64
@@ -618,6 +628,7 @@ func (s *Set) AxpbyRowsIdx(dst, a, b, ca, cb []float32, idx []int32, dim int) {
 	dst, a = dst[:rows*dim], a[:rows*dim]
 	check.Overlap(op, "dst", "a", dst, a)
 	check.Disjoint(op, "dst", "b", dst, b)
+	disjoint(op, []span{{"dst", dst}}, span{"ca", ca[:rows]}, span{"cb", cb[:rows]})
 	f := s.axpbyRowsIdx
 	if f == nil {
 		f = generic.AxpbyRowsIdx
@@ -758,3 +769,34 @@ func Best() *Set {
 // previous row's exponential pass (the amd64 kernels carry the maxima of a
 // call's next rows across calls too: see rowChained and lseChained).
 func rowChunk(cols int) int { return max(1, 1<<17/cols) }
+
+// span is a slice with its parameter name, for disjoint.
+type span struct {
+	name string
+	x    []float32
+}
+
+// disjoint panics (check.Disjoint) unless every output overlaps no input and
+// no other output; nil and empty slices overlap nothing. The row kernels
+// read their per-row and per-column arrays while they write their outputs,
+// and the amd64 ones read ahead, so any such aliasing would change the
+// results, and not as generic's would change.
+func disjoint(op string, outs []span, ins ...span) {
+	for i, o := range outs {
+		for _, in := range ins {
+			check.Disjoint(op, o.name, in.name, o.x, in.x)
+		}
+		for _, p := range outs[i+1:] {
+			check.Disjoint(op, o.name, p.name, o.x, p.x)
+		}
+	}
+}
+
+// head is x[:n], or x itself when it is nil: the part of an optional
+// argument a kernel uses.
+func head(x []float32, n int) []float32 {
+	if x == nil {
+		return nil
+	}
+	return x[:n]
+}
