@@ -375,7 +375,10 @@ func TestRowKernelOverlapPanics(t *testing.T) {
 			{"CE w in grad", "grad and w", func() { g := z(); s.CrossEntropyRows(g, z(), g[:cols], 1, r(), r(), r(), r(), nil, cols) }},
 			{"soft mass in q", "mass and q", func() { q := z(); s.CrossEntropySoftRows(nil, z(), q, nil, nil, r(), r(), q[1:4], r(), 1, 0, cols) }},
 			{"soft grad is z", "grad and z", func() { x := z(); s.CrossEntropySoftRows(x, x, z(), nil, r(), r(), r(), r(), r(), 1, 0, cols) }},
-			{"labels loss in w", "loss and w", func() { w := make([]float32, cols); s.CrossEntropyLabelRows(nil, z(), w, labels, nil, 1, 1, w[2:5], cols) }},
+			{"labels loss in w", "loss and w", func() {
+				w := make([]float32, cols)
+				s.CrossEntropyLabelRows(nil, z(), w, labels, nil, 1, 1, w[2:5], cols)
+			}},
 			{"labels grad in sw", "grad and sw", func() { g := z(); s.CrossEntropyLabelRows(g, z(), nil, labels, g[5:8], 1, 1, r(), cols) }},
 			{"axpby ca in dst", "dst and ca", func() { d := z(); s.AxpbyRows(d, z(), z(), d[:rows], r(), cols) }},
 			{"axpby idx cb in dst", "dst and cb", func() { d := z(); s.AxpbyRowsIdx(d, z(), z(), r(), d[3:6], labels, cols) }},
