@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"sync"
-	"unsafe"
 
 	"github.com/simdloss/simdloss/generic"
 	"github.com/simdloss/simdloss/kernels"
@@ -374,15 +373,6 @@ func sampleWeight(s []float32, i int) float32 {
 		return 1
 	}
 	return s[i]
-}
-
-func overlaps(a, b []float32) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return false
-	}
-	a0 := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
-	b0 := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	return a0 < b0+uintptr(len(b))*4 && b0 < a0+uintptr(len(a))*4
 }
 
 // ceRowPrep sets each row's scalars for CrossEntropyRows and ceLabelTerms:

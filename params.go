@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/simdloss/simdloss/internal/check"
 )
 
 // finite32 reports whether x is neither NaN nor ±Inf.
@@ -29,10 +31,15 @@ type named struct {
 	x    []float32
 }
 
+// overlaps reports whether a and b share any memory (check.Overlaps, the
+// kernels' test).
+func overlaps(a, b []float32) bool { return check.Overlaps(a, b) }
+
 // overlapping names the first output that overlaps an input or another
 // output ("grad overlaps logits"), or returns "" if none does (nil and
 // empty slices overlap nothing). The losses reject such aliasing with an
-// error: they write their outputs while still reading their inputs.
+// error: they write their outputs while still reading their inputs. (The
+// kernels' twin, kernels.disjoint, panics instead.)
 func overlapping(outs []named, ins ...named) string {
 	for i, o := range outs {
 		for _, in := range ins {

@@ -780,7 +780,8 @@ type span struct {
 // no other output; nil and empty slices overlap nothing. The row kernels
 // read their per-row and per-column arrays while they write their outputs,
 // and the amd64 ones read ahead, so any such aliasing would change the
-// results, and not as generic's would change.
+// results, and not as generic's would change. (The losses' twin, the root
+// package's overlapping, returns an error instead.)
 func disjoint(op string, outs []span, ins ...span) {
 	for i, o := range outs {
 		for _, in := range ins {

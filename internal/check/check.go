@@ -81,14 +81,20 @@ func Overlap(op, dstName, srcName string, dst, src []float32) {
 
 // Disjoint panics if dst and src share any memory.
 func Disjoint(op, dstName, srcName string, dst, src []float32) {
-	if len(dst) == 0 || len(src) == 0 {
-		return
-	}
-	d0 := uintptr(unsafe.Pointer(unsafe.SliceData(dst)))
-	s0 := uintptr(unsafe.Pointer(unsafe.SliceData(src)))
-	if d0 < s0+uintptr(len(src))*4 && s0 < d0+uintptr(len(dst))*4 {
+	if Overlaps(dst, src) {
 		panic(fmt.Sprintf("simdloss: %s: %s and %s overlap; they must be disjoint", op, dstName, srcName))
 	}
+}
+
+// Overlaps reports whether a and b share any memory (an empty slice shares
+// none).
+func Overlaps(a, b []float32) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	a0 := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
+	b0 := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return a0 < b0+uintptr(len(b))*4 && b0 < a0+uintptr(len(a))*4
 }
 
 // Len panics unless x has at least n elements (or x is nil and nilOK).
