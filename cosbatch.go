@@ -33,22 +33,26 @@ var cosPool = sync.Pool{New: func() any { return new(cosScratch) }}
 // normalise writes zh_i = z_i·inv_i with inv_i = generic.InvNormOf(z_i·z_i):
 // the rows L2-normalised as the Cosines kernel normalises them. tmp is a
 // per-row scratch vector. It reports whether every squared norm is finite
-// (no NaN or Inf element, no overflow).
+// (no NaN or Inf element, no overflow): normsFinite, then normaliseSquares.
 func normalise(set *kernels.Set, zh, inv, tmp, z []float32, rows, dim int) bool {
-	set.DotRows(inv[:rows], z[:rows*dim], z[:rows*dim], dim) // the canonical sum of squares
-	finite := true
+	finite := normsFinite(set, inv, z, rows, dim)
+	normaliseSquares(set, zh, inv, tmp, z, rows, dim)
+	return finite
+}
+
+// normaliseSquares is normalise after normsFinite left the squared norms of
+// z's rows in inv (a caller that checked them first takes them once).
+func normaliseSquares(set *kernels.Set, zh, inv, tmp, z []float32, rows, dim int) {
 	for i, v := range inv[:rows] {
-		finite = finite && v <= math.MaxFloat32
 		inv[i] = generic.InvNormOf(v)
 	}
 	clear(tmp[:rows])
 	set.AxpbyRows(zh[:rows*dim], z[:rows*dim], z[:rows*dim], inv[:rows], tmp[:rows], dim)
-	return finite
 }
 
 // normsFinite reports whether every row of z (rows of dim) has a finite
-// squared norm, the canonical sum of squares (left in sq): normalise's test
-// without the normalised rows, for a forward pass that does not need them.
+// squared norm, the canonical sum of squares (left in sq), for a forward
+// pass that does not need the normalised rows, or before normaliseSquares.
 func normsFinite(set *kernels.Set, sq, z []float32, rows, dim int) bool {
 	set.DotRows(sq[:rows], z[:rows*dim], z[:rows*dim], dim)
 	for _, v := range sq[:rows] {
