@@ -172,8 +172,9 @@ func (c *MarginSoftmax) Forward(x, w []float32, labels []int32, dim int, gradX, 
 		cs[k] = float32(float64(cs[k]-s/float32(rows)) * sc.dpsi[i])
 	}
 	set.FlushSubnormals(cs)
-	normaliseSquares(set, sc.xh, sc.invx, sc.v3, x, rows, dim) // squared norms from normsFinite
-	for j, v := range sc.invw {                                // the squared norms of w, from normsFinite
+	// x's and w's squared norms are in invx and invw, from normsFinite
+	normaliseSquares(set, sc.xh, sc.invx, sc.v3, x, rows, dim)
+	for j, v := range sc.invw {
 		sc.invw[j] = generic.InvNormOf(v)
 	}
 	if gradW != nil {
